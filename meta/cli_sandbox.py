@@ -87,7 +87,7 @@ def _check_row(task: Task, oracle: TrialResult, nop: TrialResult, build_s: float
         oracle_reward=oracle.reward,
         nop_reward=nop.reward,
         build_s=round(build_s, 2),
-        run_s=round(oracle.timings.total_s + nop.timings.total_s - 2 * oracle.timings.build_s, 2),
+        run_s=round(sum(r.timings.total_s - r.timings.build_s for r in (oracle, nop)), 2),
         error="; ".join(problems) or None,
     )
 
@@ -149,6 +149,8 @@ def cmd_gc(args: Namespace) -> int:
         print(f"removed image {name}")
     if report.kept_live:
         print(f"left {len(report.kept_live)} container(s) of live runs (use --all to remove them too)")
+    if report.images_skipped:
+        print("left task images alone: a live run may still need them (use --all --images)")
     return 0
 
 

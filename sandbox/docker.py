@@ -23,6 +23,7 @@ from typing import Any
 import docker
 import docker.errors
 import requests.exceptions
+import urllib3.exceptions
 
 from sandbox.archive import DownloadTooLarge, bytes_tar, extract_tar, path_tar
 from sandbox.environment import ExecResult, InfraError
@@ -56,7 +57,8 @@ def docker_errors(what: str) -> Iterator[None]:
         raise InfraError(f"{what}: not found: {exc.explanation or exc}") from exc
     except docker.errors.APIError as exc:
         raise InfraError(f"{what}: Docker API error: {exc.explanation or exc}") from exc
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
+    except (docker.errors.DockerException, requests.exceptions.RequestException,
+            urllib3.exceptions.HTTPError, OSError) as exc:
         raise InfraError(f"{what}: {type(exc).__name__}: {exc}") from exc
 
 
@@ -122,8 +124,17 @@ class DockerContainer:
 
     @classmethod
     async def start(cls, client: docker.DockerClient, spec: ContainerSpec) -> "DockerContainer":
-        """Create and start the container; on any failure, nothing is left behind."""
-        return await asyncio.to_thread(cls._start_sync, client, spec)
+        """Create and start the container; on any failure or cancellation, nothing is left behind."""
+        future = asyncio.ensure_future(asyncio.to_thread(cls._start_sync, client, spec))
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            # The worker thread cannot be interrupted and may yet create the container
+            # (after the suite's sweep has looked): wait for it and remove what it made.
+            with contextlib.suppress(Exception):
+                container = await future
+                await container.remove()
+            raise
 
     @classmethod
     def _start_sync(cls, client: docker.DockerClient, spec: ContainerSpec) -> "DockerContainer":

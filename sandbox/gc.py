@@ -16,14 +16,23 @@ class GcReport:
     kept_live: list[str] = field(default_factory=list)
     """Containers of a live process (or another host), left alone."""
     removed_images: list[str] = field(default_factory=list)
+    images_skipped: bool = False
+    """Images were asked for but left alone because a live run may still need them."""
 
 
-def gc(client: docker.DockerClient, *, everything: bool = False, images: bool = False) -> GcReport:
+def gc(client: docker.DockerClient, *, everything: bool = False, images: bool = False,
+       label: str | None = None) -> GcReport:
     """Remove containers of dead climb processes (all of ours with ``everything``),
-    and with ``images`` the task images no container uses any more."""
+    and with ``images`` the task images no container uses any more.
+
+    Images are removed only when no live run is left (or with ``everything``): a
+    running climb keeps its images between trials without a container on them.
+    ``label`` narrows both sweeps to objects that also carry it (``key`` or ``key=value``).
+    """
     report = GcReport()
+    labels = [LABEL_MANAGED] + ([label] if label else [])
     with docker_errors("listing containers"):
-        found = client.api.containers(all=True, filters={"label": [LABEL_MANAGED]})
+        found = client.api.containers(all=True, filters={"label": labels})
     for info in found:
         name = (info.get("Names") or [info["Id"]])[0].lstrip("/")
         alive = owner_alive((info.get("Labels") or {}).get(LABEL_OWNER, ""))
@@ -37,9 +46,11 @@ def gc(client: docker.DockerClient, *, everything: bool = False, images: bool = 
             pass
         except docker.errors.APIError as exc:
             report.kept_live.append(f"{name} (remove failed: {exc.explanation or exc})")
-    if images:
+    if images and report.kept_live and not everything:
+        report.images_skipped = True
+    elif images:
         with docker_errors("listing images"):
-            ours = client.api.images(filters={"label": [LABEL_MANAGED]})
+            ours = client.api.images(filters={"label": labels})
         for image in ours:
             tag = (image.get("RepoTags") or [image["Id"]])[0]
             try:

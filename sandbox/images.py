@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import docker
 import docker.errors
+import requests.exceptions
+import urllib3.exceptions
 
 from sandbox.docker import LABEL_MANAGED, docker_errors
 from sandbox.environment import InfraError
@@ -47,6 +49,10 @@ class ImageCache:
         self._locks: dict[str, asyncio.Lock] = {}
         self._ready: dict[str, ImageInfo] = {}
         self._failed: dict[str, InfraError] = {}
+
+    def forget_failures(self) -> None:
+        """Let failed builds be tried again (after a pause, the cause may have been fixed)."""
+        self._failed.clear()
 
     async def ensure(self, task: Task) -> ImageInfo:
         """Return the task's image, building it if needed.
@@ -163,6 +169,8 @@ class ImageCache:
                 timeout=max(timeout_sec, 1),
                 labels={LABEL_MANAGED: "1", LABEL_ENV_HASH: tag.split(":", 1)[1]},
             )
+            exceeded = InfraError(f"task {task.id}: building {task.dockerfile} exceeded "
+                                  f"[environment].build_timeout_sec = {timeout_sec:g}", "build")
             try:
                 for chunk in stream:
                     if "stream" in chunk:
@@ -176,11 +184,10 @@ class ImageCache:
                             "build",
                         )
                     if time.monotonic() > deadline:
-                        raise InfraError(
-                            f"task {task.id}: building {task.dockerfile} exceeded "
-                            f"[environment].build_timeout_sec = {timeout_sec:g}",
-                            "build",
-                        )
+                        raise exceeded
+            except (urllib3.exceptions.ReadTimeoutError, requests.exceptions.ReadTimeout, TimeoutError) as exc:
+                # A step silent for longer than the HTTP read timeout (= the build timeout).
+                raise exceeded from exc
             finally:
                 close = getattr(stream, "close", None)
                 if close:

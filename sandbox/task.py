@@ -128,12 +128,12 @@ def _read_text(path: Path, what: str) -> str:
 
 
 def _format_validation(exc: ValidationError) -> tuple[str, str]:
-    first = exc.errors()[0]
-    loc = ".".join(str(part) for part in first["loc"]) or "(root)"
-    messages = "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}" for err in exc.errors()
-    )
-    return loc, messages
+    """(the first failing field, the messages): the field prefixes only the later errors,
+    since TaskLoadError already names the first."""
+    dotted = [".".join(str(part) for part in err["loc"]) or "(root)" for err in exc.errors()]
+    messages = [err["msg"] for err in exc.errors()]
+    rest = [f"{loc}: {msg}" for loc, msg in zip(dotted[1:], messages[1:])]
+    return dotted[0], "; ".join([messages[0], *rest])
 
 
 def parse_config(path: Path) -> TaskConfig:

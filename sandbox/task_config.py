@@ -12,7 +12,7 @@ import math
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 
 
 class _Lenient(BaseModel):
@@ -116,12 +116,20 @@ class Healthcheck(_Lenient):
     """Consecutive failures after the grace period that mean unhealthy."""
 
 
-def _size_to_mb(value: str) -> int:
-    text = value.strip().upper()
-    units = {"G": 1024.0, "M": 1.0, "K": 1 / 1024}
-    if not text or text[-1] not in units:
-        raise ValueError(f"invalid size {value!r}: expected a number with G, M or K, like '4G'")
-    return int(float(text[:-1]) * units[text[-1]])
+def _size_to_mb(value: str | int) -> int:
+    """Megabytes from a deprecated size: "4G", "512M", "2048K", or a bare number of MB."""
+    if isinstance(value, int):
+        megabytes = value
+    else:
+        text = value.strip().upper()
+        units = {"G": 1024.0, "M": 1.0, "K": 1 / 1024}
+        try:
+            megabytes = int(float(text[:-1]) * units[text[-1]])
+        except (IndexError, KeyError, ValueError):
+            raise ValueError(f"invalid size {value!r}: expected a number with G, M or K, like '4G'") from None
+    if megabytes <= 0:
+        raise ValueError(f"invalid size {value!r}: must be positive")
+    return megabytes
 
 
 class EnvironmentSection(_Lenient):
@@ -153,25 +161,29 @@ class EnvironmentSection(_Lenient):
     """Readiness probe."""
     skills_dir: str | None = None
     """Folder inside the image holding agent skills (``<name>/SKILL.md``)."""
-    allow_internet: bool | None = Field(default=None, exclude=True)
-    """Deprecated spelling of network_mode."""
+    allow_internet: StrictBool | None = Field(default=None, exclude=True)
+    """Deprecated spelling of network_mode (false means no-network)."""
+    memory: str | StrictInt | None = Field(default=None, exclude=True)
+    """Deprecated spelling of memory_mb ("4G")."""
+    storage: str | StrictInt | None = Field(default=None, exclude=True)
+    """Deprecated spelling of storage_mb ("10G")."""
 
-    @model_validator(mode="before")
+    @field_validator("memory", "storage")
     @classmethod
-    def _legacy_spellings(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        data = dict(data)
-        for old, new in (("memory", "memory_mb"), ("storage", "storage_mb")):
-            if old in data:
-                raw = data.pop(old)
-                if isinstance(raw, str):
-                    data.setdefault(new, _size_to_mb(raw))
-                elif isinstance(raw, (int, float)):
-                    data.setdefault(new, int(raw))
-        if data.get("allow_internet") is not None and "network_mode" not in data:
-            data["network_mode"] = "public" if data["allow_internet"] else "no-network"
-        return data
+    def _legacy_size(cls, value: str | int | None) -> int | None:
+        return None if value is None else _size_to_mb(value)
+
+    @model_validator(mode="after")
+    def _legacy_spellings(self) -> "EnvironmentSection":
+        # An explicit new-style field wins over its deprecated spelling.
+        given = self.model_fields_set
+        if self.memory is not None and "memory_mb" not in given:
+            self.memory_mb = int(self.memory)
+        if self.storage is not None and "storage_mb" not in given:
+            self.storage_mb = int(self.storage)
+        if self.allow_internet is not None and "network_mode" not in given:
+            self.network_mode = NetworkMode.PUBLIC if self.allow_internet else NetworkMode.NO_NETWORK
+        return self
 
     @field_validator("cpus")
     @classmethod

@@ -23,7 +23,7 @@ from sandbox.images import ImageCache, ImageInfo
 from sandbox.results import Timings, TrialResult, TrialStatus, write_result
 from sandbox.reward import RewardError, headline, parse_reward
 from sandbox.task import Task
-from sandbox.verify import healthcheck, verify
+from sandbox.verify import VerifyOutcome, healthcheck, verify
 
 
 NOT_RETRIED = {"build", "model_auth", "model_config", "jail"}
@@ -144,6 +144,9 @@ class TrialRunner:
                 state.timings.verifier_s = time.monotonic() - t
         except InfraError as exc:
             state.fail(TrialStatus.INFRA_ERROR, exc.kind, str(exc))
+        except Exception as exc:  # a bug of ours or an unmapped Docker error: this trial's, not the suite's
+            tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-3)).strip()
+            state.fail(TrialStatus.INFRA_ERROR, "internal", tb)
         finally:
             t = time.monotonic()
             if container is not None:
@@ -227,6 +230,31 @@ class TrialRunner:
         if outcome.timed_out:
             state.fail(TrialStatus.VERIFIER_ERROR, "verifier_timeout",
                        f"tests/test.sh exceeded [verifier].timeout_sec = {task.config.verifier.timeout_sec:g}")
+        elif outcome.not_cleared:
+            state.fail(TrialStatus.VERIFIER_ERROR, "verifier_not_cleared", outcome.not_cleared)
+        try:
+            await self._copy_logs(spec, container, outcome, state)
+        except InfraError as exc:
+            if not outcome.not_cleared:
+                raise
+            state.warnings.append(f"copying /logs: {exc}")
+        _merge_logs(spec.trial_dir)
+        for source, dest in task.artifact_paths():
+            try:
+                await container.download(source, spec.trial_dir / "artifacts" / Path(dest).parent,
+                                         self.config.logs_max_bytes)
+            except InfraError as exc:
+                state.warnings.append(f"artifact {source}: {exc}")
+        if outcome.timed_out or outcome.not_cleared:
+            return
+        try:
+            state.rewards = parse_reward(spec.trial_dir / "verifier")
+        except RewardError as exc:
+            state.fail(TrialStatus.VERIFIER_ERROR, exc.kind, str(exc))
+
+    async def _copy_logs(self, spec: TrialSpec, container: DockerContainer, outcome: VerifyOutcome,
+                         state: _Attempt) -> None:
+        """/logs into the trial folder: from the one-shot tar, else by download."""
         try:
             if outcome.logs_tar is not None:
                 extract_tar(iter([outcome.logs_tar]), spec.trial_dir / ".logs")
@@ -235,19 +263,6 @@ class TrialRunner:
         except (InfraError, tarfile.TarError) as exc:
             state.warnings.append(f"/logs too large or unreadable ({exc}); copying /logs/verifier only")
             await container.download("/logs/verifier", spec.trial_dir / ".logs" / "logs")
-        _merge_logs(spec.trial_dir)
-        for source, dest in task.artifact_paths():
-            try:
-                await container.download(source, spec.trial_dir / "artifacts" / Path(dest).parent,
-                                         self.config.logs_max_bytes)
-            except InfraError as exc:
-                state.warnings.append(f"artifact {source}: {exc}")
-        if outcome.timed_out:
-            return
-        try:
-            state.rewards = parse_reward(spec.trial_dir / "verifier")
-        except RewardError as exc:
-            state.fail(TrialStatus.VERIFIER_ERROR, exc.kind, str(exc))
 
 
 def _merge_logs(trial_dir: Path) -> None:

@@ -15,6 +15,9 @@ from sandbox.task import Task
 from sandbox.task_config import Healthcheck
 
 CLEAR_VERIFIER_DIR = "rm -rf /logs/verifier && mkdir -p /logs/verifier && chmod 777 /logs/verifier"
+CLEAR_TESTS_DIR = "rm -rf /tests"
+"""Before tests/ is uploaded: a file the agent planted in /tests (a ``json.py`` that a
+Python verifier would import first) must not survive into verification."""
 RUN_TESTS = "(/tests/test.sh) > /logs/verifier/test-stdout.txt 2>&1"
 ROOT_NAMES = {"", "root", "0", "0:0", "root:root"}
 INLINE_MAX_TAR_BYTES = 64 * 1024
@@ -22,6 +25,8 @@ INLINE_MAX_TAR_BYTES = 64 * 1024
 128 KiB), saving an archive upload and download per trial."""
 INLINE_UNSUPPORTED = 199
 """Exit code of the one-shot command when the image lacks tar or base64."""
+NOT_CLEARED = 198
+"""Exit code of the one-shot command when /tests or /logs/verifier could not be emptied."""
 DUMP_LOGS = "tar -C / -cf - logs 2>/dev/null | base64"
 
 
@@ -31,6 +36,10 @@ class VerifyOutcome:
     timed_out: bool
     logs_tar: bytes | None = None
     """/logs as a tar, when the one-shot path brought it back; else download it."""
+    not_cleared: str | None = None
+    """Why /tests or /logs/verifier could not be emptied. Only the container's own
+    processes (the agent's) can cause that, so it is a verifier error, never infra,
+    and nothing found in /logs/verifier is read as a reward."""
 
 
 _no_inline_images: set[str] = set()
@@ -44,8 +53,8 @@ def runs_as_root(user: str | int | None, image: ImageInfo) -> bool:
 async def verify(container: DockerContainer, task: Task, image: ImageInfo, workdir: str | None) -> VerifyOutcome:
     """Upload tests/ only now (the agent never saw them), clear /logs/verifier, run test.sh.
 
-    /logs/verifier is emptied entirely, so nothing the agent planted there survives
-    into verification. The exit code of test.sh is ignored, as in Harbor.
+    /tests and /logs/verifier are emptied entirely first, so nothing the agent planted
+    there survives into verification. The exit code of test.sh is ignored, as in Harbor.
     """
     cfg = task.config.verifier
     if runs_as_root(cfg.user, image) and image.tag not in _no_inline_images:
@@ -53,16 +62,14 @@ async def verify(container: DockerContainer, task: Task, image: ImageInfo, workd
         if outcome is not None:
             return outcome
         _no_inline_images.add(image.tag)
+    cleared = await container.exec(f"{CLEAR_TESTS_DIR} && {CLEAR_VERIFIER_DIR}", timeout=60, user="0")
+    if cleared.exit_code == -1 and cleared.timed_out:
+        raise InfraError(f"task {task.id}: clearing /tests and /logs/verifier hung: {cleared.stderr}")
+    if not cleared.ok:
+        return VerifyOutcome(cleared, False, not_cleared=_not_cleared(cleared))
     await container.upload(task.tests_dir, "/tests", executable=True)
-    if runs_as_root(cfg.user, image):
-        result = await container.exec(f"{CLEAR_VERIFIER_DIR} && {RUN_TESTS}", timeout=cfg.timeout_sec,
-                                      user=cfg.user, env=task.verifier_env, cwd=workdir)
-    else:
-        cleared = await container.exec(CLEAR_VERIFIER_DIR, timeout=60, user="0")
-        if not cleared.ok:
-            raise InfraError(f"task {task.id}: could not clear /logs/verifier: {cleared.stderr[-500:]}")
-        result = await container.exec(RUN_TESTS, timeout=cfg.timeout_sec, user=cfg.user,
-                                      env=task.verifier_env, cwd=workdir)
+    result = await container.exec(RUN_TESTS, timeout=cfg.timeout_sec, user=cfg.user,
+                                  env=task.verifier_env, cwd=workdir)
     return VerifyOutcome(result, result.timed_out)
 
 
@@ -78,13 +85,16 @@ async def _one_shot(container: DockerContainer, task: Task, workdir: str | None)
     payload = base64.b64encode(tests_tar).decode()
     cmd = (
         f"command -v tar >/dev/null && command -v base64 >/dev/null || exit {INLINE_UNSUPPORTED}; "
+        f"{CLEAR_TESTS_DIR} && {CLEAR_VERIFIER_DIR} || exit {NOT_CLEARED}; "
         f"printf %s {payload} | base64 -d | tar -xf - -C / || exit {INLINE_UNSUPPORTED}; "
-        f"{CLEAR_VERIFIER_DIR} && {RUN_TESTS}; {DUMP_LOGS}"
+        f"{RUN_TESTS}; {DUMP_LOGS}"
     )
     cfg = task.config.verifier
     result = await container.exec(cmd, timeout=cfg.timeout_sec, user=cfg.user, env=task.verifier_env, cwd=workdir)
     if result.exit_code == INLINE_UNSUPPORTED and not result.timed_out:
         return None
+    if result.exit_code == NOT_CLEARED and not result.timed_out:
+        return VerifyOutcome(result, False, not_cleared=_not_cleared(result))
     logs_tar = None
     if result.ok and not result.truncated:
         try:
@@ -92,6 +102,11 @@ async def _one_shot(container: DockerContainer, task: Task, workdir: str | None)
         except (binascii.Error, ValueError):
             logs_tar = None
     return VerifyOutcome(result, result.timed_out, logs_tar)
+
+
+def _not_cleared(result: ExecResult) -> str:
+    return ("could not empty /tests and /logs/verifier before the verifier (did the agent leave a "
+            f"process writing there, or replace /logs?): exit {result.exit_code}: {result.stderr[-300:].strip()}")
 
 
 async def healthcheck(container: DockerContainer, check: Healthcheck, workdir: str | None) -> None:

@@ -33,7 +33,14 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-.venv/bin/pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v "is ignored" || true
+pip_log="$(mktemp)"
+if ! .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]' >"$pip_log" 2>&1; then
+  cat "$pip_log" >&2
+  echo "setup: installing the project failed (pip output above)" >&2
+  exit 1
+fi
+grep -v "is ignored" "$pip_log" || true
+rm -f "$pip_log"
 .venv/bin/python -c "import meta.cli" # fail loudly if the install did not work
 if [ -x scripts/install-test-llm.sh ]; then
   scripts/install-test-llm.sh .venv

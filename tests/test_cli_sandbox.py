@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
 
 from meta.cli import main
 from sandbox.docker import LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, owner_token
+from sandbox.gc import gc
 from tests.conftest import leftover_containers
 from tests.helpers import make_task
 
@@ -60,6 +63,35 @@ def test_gc_removes_only_dead_runs(docker_client):
                 docker_client.api.remove_container(c["Id"], force=True)
             except Exception:
                 pass
+
+
+def _labelled_image(client, tag: str, labels: dict[str, str]) -> str:
+    dockerfile = io.BytesIO(f"FROM climb-base:bookworm\nLABEL which={tag}\n".encode())
+    image, _ = client.images.build(fileobj=dockerfile, tag=f"climb-gc-test:{tag}", labels=labels, rm=True)
+    return image.id
+
+
+def test_gc_images_spares_live_runs_then_removes_unused(docker_client):
+    test_label = f"climb.gc_test={uuid.uuid4().hex[:8]}"
+    key, value = test_label.split("=")
+    labels = {LABEL_MANAGED: "1", key: value}
+    unused = _labelled_image(docker_client, "unused", labels)
+    used = _labelled_image(docker_client, "used", labels)
+    live = docker_client.api.create_container(
+        used, ["true"], labels={**labels, LABEL_OWNER: owner_token(), LABEL_RUN: "gc-img"})
+    try:
+        report = gc(docker_client, images=True, label=test_label)
+        assert report.images_skipped and report.removed_images == []
+        assert docker_client.images.get(unused)  # a live run may still need it
+        report = gc(docker_client, everything=True, images=True, label=test_label)
+        assert sorted(report.removed_images) == ["climb-gc-test:unused", "climb-gc-test:used"]
+        assert not docker_client.images.list(filters={"label": test_label})
+        assert leftover_containers(docker_client, "gc-img") == []
+    finally:
+        if leftover_containers(docker_client, "gc-img"):
+            docker_client.api.remove_container(live["Id"], force=True)
+        for image in docker_client.images.list(filters={"label": test_label}):
+            docker_client.images.remove(image.id, force=True)
 
 
 def test_climb_is_installed_as_a_command():

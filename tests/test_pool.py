@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from sandbox.agents import AgentOutcome, OracleAgent
+from sandbox.agents import AgentOutcome, NopAgent, OracleAgent
 from sandbox.pool import TrialRequest, run_suite, run_trials
 from sandbox.results import TrialStatus
 from sandbox.task import load_task
@@ -57,6 +57,24 @@ async def test_suite_of_ten_at_concurrency_four(tmp_path, runner):
     assert len(list((tmp_path / "run" / "trials").iterdir())) == 10
 
 
+async def test_a_task_that_fails_to_build_does_not_stop_the_suite(tmp_path, runner):
+    broken = load_task(make_task(tmp_path / "tasks", "broken-build",
+                                 dockerfile="FROM climb-base:bookworm\nRUN exit 3\n"))
+    good = [load_task(make_task(tmp_path / "tasks", name)) for name in ("good-a", "good-b")]
+    suite = await run_suite([good[0], broken, good[1]], OracleAgent(), runner, tmp_path / "run",
+                            repeats=2, concurrency=4)
+    by_task: dict[str, list] = {}
+    for result in suite.results:
+        by_task.setdefault(result.task, []).append(result)
+    assert [(r.status, r.reward) for r in by_task["good-a"] + by_task["good-b"]] == [(TrialStatus.OK, 1.0)] * 4
+    for result in by_task["broken-build"]:
+        assert (result.status, result.error_kind, result.score) == (TrialStatus.INFRA_ERROR, "build", None)
+        assert "task broken-build" in result.error
+    summary = json.loads((tmp_path / "run" / "suite.json").read_text())["summary"]
+    assert summary["status_counts"] == {"ok": 4, "infra_error": 2}
+    assert summary["mean_reward"] == 1.0 and "broken-build" not in summary["per_task"]
+
+
 class BlockingAgent:
     name = "blocking"
 
@@ -81,6 +99,20 @@ async def test_cancellation_mid_suite_leaves_no_container(tmp_path, runner, dock
     suite.cancel()
     with pytest.raises(asyncio.CancelledError):
         await suite
+    assert leftover_containers(docker_client, runner.run_id) == []
+
+
+async def test_cancellation_while_containers_start_leaves_none(tmp_path, runner, docker_client):
+    task = load_task(make_task(tmp_path, "t"))
+    await runner.images.ensure(task)  # cached: each trial goes straight to starting its container
+    requests = [TrialRequest(task, rep, NopAgent()) for rep in range(4)]
+    suite = asyncio.ensure_future(run_trials(requests, runner, tmp_path / "run", semaphore=asyncio.Semaphore(4)))
+    for _ in range(5):
+        await asyncio.sleep(0)  # every trial reaches its container start, a worker thread
+    suite.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await suite
+    await asyncio.get_running_loop().shutdown_default_executor()  # those threads are done too
     assert leftover_containers(docker_client, runner.run_id) == []
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.agents import NopAgent
+from sandbox.agents import AgentOutcome, NopAgent
 from sandbox.reward import RewardError, headline, parse_reward
 from sandbox.results import TrialStatus
 from sandbox.task import load_task
 from sandbox.trial import TrialSpec, new_trial_id
-from tests.helpers import make_task
+from sandbox.verify import INLINE_MAX_TAR_BYTES
+from tests.helpers import BASE_DOCKERFILE, USER_DOCKERFILE, make_task
 
 
 def write(tmp_path, **files):
@@ -71,7 +72,6 @@ class PlantingAgent:
     async def run(self, ctx):
         await ctx.env.exec("echo 1 > /logs/verifier/reward.txt; echo '{\"reward\": 1}' > "
                            "/logs/verifier/reward.json; mkdir -p /logs/verifier/sub; touch /logs/verifier/sub/x")
-        from sandbox.agents import AgentOutcome
         return AgentOutcome()
 
 
@@ -84,6 +84,52 @@ async def test_planted_reward_does_not_survive(tmp_path, runner):
     result = await runner.run(spec, PlantingAgent())
     assert result.status == TrialStatus.OK
     assert result.reward == 0.0
+
+
+class TestsPlanter:
+    """Plants a /tests/json.py that a Python verifier would import instead of the real json."""
+
+    name = "tests-planter"
+
+    async def run(self, ctx):
+        shadow = b"""open('/logs/verifier/reward.json', 'w').write('{"reward": 1}')\nraise SystemExit(0)\n"""
+        await ctx.env.write_file("/tests/json.py", shadow)
+        return AgentOutcome()
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("path", ["one exec (root)", "archive upload (root, big tests)", "archive upload (image USER)"])
+async def test_file_planted_in_tests_does_not_survive(tmp_path, runner, path):
+    files = {"tests/verify.py": "import json\njson.dump({'reward': 0}, open('/logs/verifier/reward.json', 'w'))\n"}
+    if "big" in path:
+        files["tests/big.txt"] = "x" * (INLINE_MAX_TAR_BYTES + 1)
+    task = load_task(make_task(tmp_path, "t", dockerfile=USER_DOCKERFILE if "USER" in path else BASE_DOCKERFILE,
+                               test_sh="#!/bin/bash\npython3 /tests/verify.py\n", files=files))
+    spec = TrialSpec(task, 0, new_trial_id(task, 0), tmp_path / "run" / "t")
+    result = await runner.run(spec, TestsPlanter())
+    assert (result.status, result.rewards) == (TrialStatus.OK, {"reward": 0.0})
+
+
+class LogsBreaker:
+    """Replaces /logs with a file, so /logs/verifier cannot be recreated for the verifier."""
+
+    name = "logs-breaker"
+
+    async def run(self, ctx):
+        await ctx.env.exec("rm -rf /logs && echo '{\"reward\": 1}' > /logs", user="0")
+        return AgentOutcome()
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("dockerfile", [BASE_DOCKERFILE, USER_DOCKERFILE], ids=["root", "image-user"])
+async def test_verifier_dir_the_agent_broke_is_a_scored_verifier_error(tmp_path, runner, dockerfile):
+    task = load_task(make_task(tmp_path, "t", dockerfile=dockerfile,
+                               test_sh="#!/bin/bash\necho 1 > /logs/verifier/reward.txt\n"))
+    spec = TrialSpec(task, 0, new_trial_id(task, 0), tmp_path / "run" / "t")
+    result = await runner.run(spec, LogsBreaker())
+    assert (result.status, result.error_kind, result.reward) == (TrialStatus.VERIFIER_ERROR, "verifier_not_cleared", None)
+    assert result.score == 0.0 and result.attempt == 1
+    assert "/logs/verifier" in result.error
 
 
 @pytest.mark.docker

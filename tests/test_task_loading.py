@@ -105,9 +105,27 @@ def test_explicit_network_mode_wins_over_allow_internet(tmp_path):
     assert load_task(make_task(tmp_path, "t", toml=toml)).config.environment.network_mode == NetworkMode.PUBLIC
 
 
-def test_bad_memory_spelling_names_field(tmp_path):
-    with pytest.raises(TaskLoadError, match="environment"):
-        load_task(make_task(tmp_path, "t", toml='[environment]\nmemory = "lots"\n'))
+def test_deprecated_spellings_each_way(tmp_path):
+    toml = '[environment]\nallow_internet = true\nmemory = 300\nstorage = "10G"\nmemory_mb = 100\n'
+    env = load_task(make_task(tmp_path, "t", toml=toml)).config.environment
+    assert (env.network_mode, env.memory_mb, env.storage_mb) == (NetworkMode.PUBLIC, 100, 10240)
+    assert not {"allow_internet", "memory", "storage"} & set(env.model_dump())
+
+
+@pytest.mark.parametrize("line,field,words", [
+    ('memory = "lots"', "environment.memory", "invalid size 'lots'"),
+    ('storage = "0G"', "environment.storage", "must be positive"),
+    ('allow_internet = "no"', "environment.allow_internet", "valid boolean"),
+    ('network_mode = "offline"', "environment.network_mode", "'no-network'"),
+    ("cpus = 0", "environment.cpus", "positive"),
+])
+def test_bad_environment_values_name_their_field(tmp_path, line, field, words):
+    path = make_task(tmp_path, "t", toml=f"[environment]\n{line}\n")
+    with pytest.raises(TaskLoadError) as err:
+        load_task(path)
+    assert err.value.field_name == field
+    assert str(err.value).startswith(f"{path / 'task.toml'}: {field}: ")
+    assert words in str(err.value) and str(err.value).count(field) == 1
 
 
 @pytest.mark.parametrize("header", ['version = "1.0"', 'schema_version = "1.1"', 'schema_version = "9.9-beta"'])

@@ -27,9 +27,13 @@ async def test_oracle_scores_one_and_nop_zero(tmp_path, runner):
     nop = await runner.run(spec_for(tmp_path, task), NopAgent())
     assert (oracle.status, oracle.reward) == (TrialStatus.OK, 1.0)
     assert (nop.status, nop.reward) == (TrialStatus.OK, 0.0)
-    saved = read_result(spec_for(tmp_path, task).trial_dir.parent / oracle.trial_id / "result.json")
-    assert saved == oracle
-    assert saved.timings.total_s > 0 and saved.timings.start_s > 0
+    trial_dir = spec_for(tmp_path, task).trial_dir.parent / oracle.trial_id
+    saved = read_result(trial_dir / "result.json")
+    assert saved == oracle and saved.format_version == 1 and saved.rewards == {"reward": 1.0}
+    assert saved.timings.total_s > 0 and saved.timings.start_s > 0 and saved.timings.verifier_s > 0
+    assert (trial_dir / "verifier" / "reward.txt").read_text().strip() == "1"
+    assert (trial_dir / "verifier" / "test-stdout.txt").is_file()
+    assert (trial_dir / "agent" / "oracle.txt").is_file()
 
 
 class SlowAgent:
@@ -88,6 +92,50 @@ async def test_failing_dockerfile_is_infra_error_naming_the_task(tmp_path, runne
     assert result.score is None
 
 
+async def test_build_timeout_is_honoured(tmp_path, runner):
+    task = load_task(make_task(tmp_path, "slow-build", toml="[environment]\nbuild_timeout_sec = 2\n",
+                               dockerfile="FROM climb-base:bookworm\nRUN sleep 120\n"))
+    result = await runner.run(spec_for(tmp_path, task), NopAgent())
+    assert (result.status, result.error_kind) == (TrialStatus.INFRA_ERROR, "build")
+    assert "task slow-build" in result.error and "build_timeout_sec = 2" in result.error
+    assert result.timings.total_s < 30
+
+
+async def test_container_gets_the_task_settings_names_and_labels(tmp_path, runner, docker_client):
+    toml = """
+    [environment]
+    cpus = 0.5
+    memory_mb = 300
+    workdir = "/srv"
+    network_mode = "no-network"
+    [environment.env]
+    FOO = "bar"
+    """
+
+    class Inspector:
+        name = "inspector"
+        seen: dict = {}
+
+        async def run(self, ctx):
+            Inspector.seen = docker_client.api.inspect_container(ctx.env.id)
+            r = await ctx.env.exec("pwd; echo $FOO; echo hello > /app/out.txt")
+            Inspector.seen["exec"] = r.stdout.split()
+            return AgentOutcome()
+
+    task = load_task(make_task(tmp_path, "settings", toml=toml,
+                               dockerfile="FROM climb-base:bookworm\nRUN mkdir -p /srv /app\nWORKDIR /app\n"))
+    spec = spec_for(tmp_path, task)
+    result = await runner.run(spec, Inspector())
+    assert (result.status, result.reward) == (TrialStatus.OK, 1.0)
+    seen = Inspector.seen
+    host = seen["HostConfig"]
+    assert (host["NanoCpus"], host["Memory"], host["NetworkMode"]) == (500_000_000, 300 * 1024 * 1024, "none")
+    assert seen["exec"] == ["/srv", "bar"]
+    labels = seen["Config"]["Labels"]
+    assert (labels["climb.run"], labels["climb.trial"], labels["climb.task"]) == (runner.run_id, spec.trial_id, "settings")
+    assert spec.trial_id in seen["Name"] and runner.run_id in seen["Name"]
+
+
 async def test_missing_prebuilt_image_is_infra_error(tmp_path, runner):
     task = load_task(make_task(tmp_path, "t", dockerfile=None,
                                toml='[environment]\ndocker_image = "climb-no-such-image:never"\n'))
@@ -126,6 +174,23 @@ async def test_infra_error_is_retried_not_scored(tmp_path, runner):
     result = await runner.run(spec_for(tmp_path, task), agent)
     assert (result.status, result.reward, result.attempt) == (TrialStatus.OK, 1.0, 2)
     assert any("simulated daemon hiccup" in w for w in result.warnings)
+
+
+class BrokenInfraAgent:
+    name = "broken-infra"
+
+    async def run(self, ctx):
+        raise InfraError("the model API is down")
+
+
+async def test_persistent_infra_error_is_reported_after_bounded_retries(tmp_path, runner):
+    task = load_task(make_task(tmp_path, "t"))
+    spec = spec_for(tmp_path, task)
+    result = await runner.run(spec, BrokenInfraAgent())
+    assert (result.status, result.attempt, result.reward, result.score) == (TrialStatus.INFRA_ERROR, 2, None, None)
+    assert "the model API is down" in result.error
+    assert any(w.startswith("attempt 1: infra_error") for w in result.warnings)
+    assert read_result(spec.trial_dir / "result.json") == result
 
 
 async def test_users_follow_the_image_and_the_task(tmp_path, runner):
