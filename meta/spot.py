@@ -9,7 +9,7 @@ from argparse import Namespace
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.panel import Panel
 from rich.rule import Rule
 from rich.text import Text
@@ -24,7 +24,7 @@ from sandbox.task import Task, TaskLoadError, discover, load_task
 from sandbox.trial import TrialConfig, TrialRunner
 from task_agent.host import HarnessAgent, ModelSettings
 from task_agent.jail import JailConfig
-from task_agent.models import create_model
+from task_agent.models import PriceTable, create_model
 
 OUTPUT_LINES = 25
 VERIFIER_TAIL_LINES = 20
@@ -110,8 +110,11 @@ def render_trial(console: Console, result: TrialResult) -> None:
     trial_dir = Path(result.trial_dir)
     console.print(Rule(f"[bold]{result.task}[/bold]  repeat {result.repeat}"))
     trajectory = trial_dir / "agent" / "trajectory.json"
+    steps: list[dict[str, Any]] = []
     if trajectory.is_file():
-        for part in render_trajectory(json.loads(trajectory.read_text())):
+        doc = json.loads(trajectory.read_text())
+        steps = doc.get("steps", [])
+        for part in render_trajectory(doc):
             console.print(part)
     else:
         console.print("[yellow]no trajectory was written[/yellow]")
@@ -120,16 +123,20 @@ def render_trial(console: Console, result: TrialResult) -> None:
         tail = "\n".join(stdout.read_text(errors="replace").splitlines()[-VERIFIER_TAIL_LINES:])
         console.print(Panel(tail or "(empty)", title="verifier output (tail)", border_style="cyan"))
     usage = result.usage or {}
+    prompt = sum(usage.get(k, 0) for k in ("input_tokens", "cache_read_tokens", "cache_write_tokens"))
+    turns = sum(step["source"] == "agent" for step in steps)
+    tool_calls = sum(len(step.get("tool_calls") or []) for step in steps)
     colour = "green" if result.reward == 1.0 else "red" if not result.reward else "yellow"
-    summary = Text.assemble(
-        ("reward ", "bold"), (f"{result.reward}", f"bold {colour}"),
-        f"   status {result.status.value}", f"   model {result.model}",
-        f"   tokens in {usage.get('input_tokens', 0) + usage.get('cache_read_tokens', 0)}"
-        f" out {usage.get('output_tokens', 0)}",
-        f"   cost ${usage.get('cost_usd', 0):.4f}", f"   wall {result.timings.total_s:.1f}s",
-    )
-    console.print(Group(summary, Text(f"error: {result.error}", style="red") if result.error else Text(""),
-                        Text(f"artifacts: {trial_dir}", style="dim")))
+    console.print(Text.assemble(("reward ", "bold"), (f"{result.reward}", f"bold {colour}"),
+                                f"   status {result.status.value}   wall {result.timings.total_s:.1f}s"))
+    console.print(f"turns {turns}   tool calls {tool_calls}   tokens in {prompt} "
+                  f"(cache read {usage.get('cache_read_tokens', 0)}) out {usage.get('output_tokens', 0)}   "
+                  f"cost ${usage.get('cost_usd', 0):.4f}", highlight=False)
+    # Long values go out unwrapped, so a path can be copied whole.
+    console.print(f"model {result.model}", highlight=False, soft_wrap=True)
+    if result.error:
+        console.print(Text(f"error: {result.error}", style="red"))
+    console.print(Text(f"artifacts: {trial_dir}", style="dim"), soft_wrap=True)
 
 
 def cmd_spot(args: Namespace) -> int:
@@ -143,7 +150,8 @@ def cmd_spot(args: Namespace) -> int:
     model = args.task_model or agent_model(agent_file)
     if model:
         check_model_access(model, args.base_url)
-    models = ModelSettings(task_model=args.task_model, base_url=args.base_url)
+    prices = PriceTable.load(args.prices) if args.prices else None
+    models = ModelSettings(task_model=args.task_model, base_url=args.base_url, prices=prices)
     agent = HarnessAgent(agent_file, models, JailConfig(kind=args.jail))
     run_dir, run_id = new_run_dir(args.out, "spot")
     client = connect()

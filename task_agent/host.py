@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
+import logging
 import os
 import signal
 import uuid
@@ -31,6 +33,8 @@ from task_agent.models import (
 
 __all__ = ["HarnessAgent", "ModelSettings"]
 
+log = logging.getLogger(__name__)
+
 STDERR_TAIL = 3000
 
 
@@ -44,6 +48,8 @@ class HarnessAgent:
         self.agent_file = Path(agent_file).resolve()
         self.models = models or ModelSettings()
         self.jail = jail_config or JailConfig()
+        if self.jail.kind == "none":
+            _warn_unjailed()
         if label:
             self.name = label
 
@@ -104,6 +110,9 @@ class HarnessAgent:
                 failure.append(exc)
                 failed.set()
                 return
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                # A malformed request (missing or mistyped fields) is refused, not left unanswered.
+                response = {"ok": False, "error": f"bad request: {type(exc).__name__}: {exc}", "kind": "bad_request"}
             response["id"] = request.get("id")
             async with session.write_lock:
                 try:
@@ -142,14 +151,17 @@ class HarnessAgent:
                 writer.close()
 
     def _verdict(self, session: _Session, returncode: int | None, ctx: AgentContext) -> AgentOutcome:
-        for client in session.clients.values():
-            if isinstance(client, ScriptedModel) and client.remaining():
-                raise AgentError(f"scripted model {client.name}: {client.remaining()} responses left unconsumed",
-                                 "script_unconsumed")
+        leftover = "; ".join(f"scripted model {client.name}: {client.remaining()} responses left unconsumed"
+                             for client in session.clients.values()
+                             if isinstance(client, ScriptedModel) and client.remaining())
         if returncode == 0 and session.done and session.done.get("status") == "ok":
+            if leftover:
+                raise AgentError(leftover, "script_unconsumed")
             return session.outcome()
+        # A crash is the cause worth showing; a script left over is only its consequence.
         detail = (session.done or {}).get("error") or _tail(ctx.logs_dir / "agent-stderr.txt")
-        raise AgentError(f"agent.py failed (exit {returncode}): {detail}", "agent_crash")
+        suffix = f"\n({leftover})" if leftover else ""
+        raise AgentError(f"agent.py failed (exit {returncode}): {detail}{suffix}", "agent_crash")
 
 
 _MODEL_INFRA_KINDS = ((ModelUnavailableError, "model_unavailable"), (ModelAuthError, "model_auth"),
@@ -168,6 +180,13 @@ async def _next_line(reader: asyncio.StreamReader, failed: asyncio.Event) -> byt
         read.cancel()
         return None
     return read.result() or None
+
+
+@functools.cache
+def _warn_unjailed() -> None:
+    """Once per process: a climb builds many agents."""
+    log.warning("agent.py runs WITHOUT isolation (--jail none): it can read your files, the "
+                "tasks' tests and solutions, and the Docker socket")
 
 
 def _kill_group(proc) -> None:

@@ -15,6 +15,7 @@ from task_agent.models import (
     ModelRequestError,
     PriceTable,
     RetryPolicy,
+    ScriptExhaustedError,
     UsageTracker,
     create_model,
 )
@@ -107,6 +108,10 @@ class _Session:
             reply = await client.complete(request["messages"], system=request.get("system", ""),
                                           tools=request.get("tools") or [],
                                           max_tokens=int(request.get("max_tokens") or 4096))
+        except ScriptExhaustedError as exc:
+            # Not a request the agent could fix: the test double is wrong. Fail the trial,
+            # even if agent.py catches ModelError and carries on.
+            raise AgentError(str(exc), "script_exhausted") from exc
         except ModelRequestError as exc:
             return {"ok": False, "error": str(exc), "kind": "model_request"}
         self.calls += 1

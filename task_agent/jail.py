@@ -1,18 +1,24 @@
 """Where agent.py runs: a bubblewrap jail on the host.
 
 Inside the jail the agent sees, read-only, the system's /usr, the Python
-standard library and the four runtime modules; read-write, only its own
-trial's agent log folder (as /logs/agent) and a private /tmp. It has its own
-user, pid, network, ipc and uts namespaces, no capabilities, no network at all
-(model calls go through the parent), no environment variables from the host
-(so no API keys), and it dies with its parent. It cannot see the task's tests
-or solution, the Docker socket, other trials, or the user's files.
+installation it runs on and the four runtime modules; read-write, only its own
+trial's agent log folder (as /logs/agent) and a private, size-capped /tmp. It
+has its own user, pid, network, ipc and uts namespaces, no capabilities, no
+network at all (model calls go through the parent), no environment variables
+from the host (so no API keys), and it dies with its parent. It cannot see the
+task's tests or solution, the Docker socket, other trials, or the user's files.
+
+Not bounded here: CPU (until the trial's timeout), the number of processes,
+memory summed over several processes (the cap is per process), and disk
+written to its log folder.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +42,9 @@ class JailConfig(BaseModel):
     for machines without bubblewrap, e.g. macOS; say so loudly)."""
     memory_mb: int = 2048
     """Address-space cap of the agent process (RLIMIT_AS), set by the runtime before agent.py loads."""
+    tmp_mb: int = 512
+    """Size of the jail's private /tmp (a tmpfs, so host memory the address-space cap does not
+    count). Applied where bubblewrap supports ``--size``."""
 
 
 class JailUnavailable(Exception):
@@ -76,6 +85,16 @@ def _root_links() -> list[str]:
     return args
 
 
+@functools.lru_cache(maxsize=4)
+def _supports_tmpfs_size(bwrap: str) -> bool:
+    try:
+        help_text = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=10,
+                                   check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "--size" in help_text
+
+
 def build(config: JailConfig, agent_file: Path, logs_dir: Path, read_fd: int, write_fd: int) -> JailCommand:
     """The command that starts the runtime on agent_file, talking over the two fds."""
     python = python_binary()
@@ -93,8 +112,11 @@ def build(config: JailConfig, agent_file: Path, logs_dir: Path, read_fd: int, wr
         bwrap, "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
         "--cap-drop", "ALL", "--die-with-parent", "--new-session", "--clearenv",
         "--ro-bind", "/usr", "/usr", *_root_links(),
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp",
+        "--proc", "/proc", "--dev", "/dev",
     ]
+    if _supports_tmpfs_size(bwrap):
+        argv += ["--size", str(config.tmp_mb * 1024 * 1024)]
+    argv += ["--tmpfs", "/tmp", "--chdir", "/tmp"]
     prefix = python_prefix()
     if not str(prefix).startswith("/usr/"):
         argv += ["--ro-bind", str(prefix), str(prefix)]

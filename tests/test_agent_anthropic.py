@@ -54,7 +54,13 @@ async def test_tool_use_conversation_through_the_sdk(tmp_path, runner, fake_llm_
     assert result.usage["cache_read_tokens"] == 1200 and result.usage["cache_write_tokens"] == 1200
     assert result.usage["cost_usd"] > 0
     assert tracker.cost_by_role()["task"] == pytest.approx(result.usage["cost_usd"], rel=1e-3)
-    check_atif(json.loads((trial_dir / "agent" / "trajectory.json").read_text()))
+    doc = json.loads((trial_dir / "agent" / "trajectory.json").read_text())
+    check_atif(doc)
+    final = doc["final_metrics"]
+    assert (final["total_prompt_tokens"], final["total_completion_tokens"], final["total_cached_tokens"]) == (
+        900 + 1200 + 50 + 1200, 40 + 10, 1200)
+    assert final["total_cost_usd"] == pytest.approx(result.usage["cost_usd"], abs=1e-6)
+    assert final["total_steps"] == len(doc["steps"]) and final["extra"]["duration_sec"] > 0
 
 
 async def test_persistent_overload_is_an_infra_error_not_a_score(tmp_path, runner, fake_llm_server):
@@ -74,3 +80,23 @@ async def test_bad_credentials_are_an_infra_error_naming_the_cause(tmp_path, run
     assert (result.status, result.error_kind) == (TrialStatus.INFRA_ERROR, "model_auth")
     assert "invalid x-api-key" in result.error
     assert len(fake_llm_server.requests) == 1  # neither the SDK, our retry layer nor the trial retried
+
+
+async def test_every_tool_use_is_answered_in_one_user_message(tmp_path, runner, fake_llm_server):
+    task = load_task(make_task(tmp_path, "hello"))
+    fake_llm_server.enqueue(message_body(text="Two things at once.", tool_uses=[
+        {"id": "toolu_a", "name": "run_shell", "input": {"command": "echo hello > /app/out.txt"}},
+        {"id": "toolu_b", "name": "no_such_tool", "input": {}}]))
+    fake_llm_server.enqueue(message_body(text="Done."))
+    result, _ = await run_one(tmp_path, runner, task, settings(fake_llm_server))
+    assert (result.status, result.reward) == (TrialStatus.OK, 1.0), result.error
+    second = fake_llm_server.bodies()[1]
+    assert [m["role"] for m in second["messages"]] == ["user", "assistant", "user"]
+    results = second["messages"][2]["content"]
+    assert [(r["type"], r["tool_use_id"], r["is_error"]) for r in results] == [
+        ("tool_result", "toolu_a", False), ("tool_result", "toolu_b", True)]
+    assert "unknown tool" in results[1]["content"]
+    # The stable prefix is marked for caching: system prompt, tool list, conversation so far.
+    assert second["system"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert second["tools"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert results[-1]["cache_control"] == {"type": "ephemeral"}

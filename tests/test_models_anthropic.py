@@ -179,6 +179,16 @@ async def test_dropped_connection_is_retried(server, clock, client_for):
     assert reply.text == "ok" and len(clock.sleeps) == 1
 
 
+async def test_a_request_timeout_is_retried(server, clock, client_for):
+    # One attempt may take at least 1 s (the retry layer's floor): the first answer comes too late.
+    server.enqueue(message_body(text="too late"), delay=2.5)
+    server.enqueue(message_body(text="in time"))
+    model = client_for(request_timeout=0.5)
+    reply = await model.complete([{"role": "user", "content": "hi"}], max_tokens=32)
+    assert reply.text == "in time"
+    assert len(server.requests) == 2 and len(clock.sleeps) == 1
+
+
 async def test_401_is_not_retried_and_names_the_key(server, clock, client_for):
     server.enqueue_error(401, "invalid x-api-key")
     server.enqueue(message_body(text="never served"))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,6 +44,8 @@ class QueuedResponse:
     headers: dict[str, str] = field(default_factory=dict)
     disconnect: bool = False
     """Close the connection without answering (a network failure, as the client sees it)."""
+    delay: float = 0.0
+    """Seconds to wait before answering (a client with a shorter timeout gives up first)."""
 
 
 @dataclass(frozen=True)
@@ -112,10 +115,12 @@ class FakeLLMServer:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def enqueue(self, body: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> None:
-        """Queue a JSON answer for the next POST."""
+    def enqueue(
+        self, body: Any, *, status: int = 200, headers: dict[str, str] | None = None, delay: float = 0.0
+    ) -> None:
+        """Queue a JSON answer for the next POST, sent after ``delay`` seconds."""
         with self._lock:
-            self._queue.append(QueuedResponse(status, body, dict(headers or {})))
+            self._queue.append(QueuedResponse(status, body, dict(headers or {}), delay=delay))
 
     def enqueue_error(
         self, status: int, message: str, *, headers: dict[str, str] | None = None, openai: bool = False
@@ -169,7 +174,12 @@ def _handler_for(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             if response.disconnect:
                 self.close_connection = True
                 return
-            self._send(response)
+            if response.delay:
+                time.sleep(response.delay)
+            try:
+                self._send(response)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client stopped waiting (its timeout)
 
         def _send(self, response: QueuedResponse) -> None:
             payload = json.dumps(response.body).encode()
