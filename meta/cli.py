@@ -37,7 +37,7 @@ def _sandbox_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("gc", help="remove containers left by dead runs (found by label)")
     p.add_argument("--all", action="store_true", help="also containers of live runs")
-    p.add_argument("--images", action="store_true", help="also task images no container uses")
+    p.add_argument("--images", action="store_true", help="also task images no container uses (only when no live run is left, or with --all)")
     p.set_defaults(func=cs.cmd_gc)
 
     p = sub.add_parser("base-image", help=f"build {BASE_IMAGE}, the image example tasks start FROM")
@@ -57,6 +57,7 @@ def _agent_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--task-model", help="provider:model-id, overriding agent.py's MODEL")
     p.add_argument("--base-url", help="an Anthropic- or OpenAI-compatible server for the model")
     p.add_argument("--agent-file", type=Path, default=Path("task_agent/agent.py"))
+    p.add_argument("--prices", type=Path, help="TOML/JSON prices for models the built-in table lacks")
     p.add_argument("-k", "--repeats", type=int, default=1)
     p.add_argument("-n", "--concurrency", type=int, default=4)
     p.add_argument("--jail", choices=["bwrap", "none"], default="bwrap",
@@ -80,8 +81,10 @@ def _climb_options(p: argparse.ArgumentParser, stop) -> None:
     p.add_argument("--repo", default=".", help="git repository holding the agent (default: here)")
     p.add_argument("--agent-path", default="task_agent/agent.py")
     p.add_argument("--heldout-fraction", type=float, default=0.2)
+    p.add_argument("--heldout", help="comma-separated held-out task ids (instead of --heldout-fraction)")
     p.add_argument("--seed", type=int, default=0, help="split seed and first sampling seed")
     p.add_argument("--rule", choices=["staged", "naive"], default="staged", help="the keep rule")
+    p.add_argument("--alpha", type=float, help="level of the staged keep test (default 0.2, see DecideConfig)")
     p.add_argument("--baseline-repeats", type=int, default=2)
     p.add_argument("--spot-budget", type=int, default=8, help="spot-check trials per experiment")
     p.add_argument("--jail", choices=["bwrap", "none"], default="bwrap")

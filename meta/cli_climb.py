@@ -18,6 +18,7 @@ from meta.dashboard import Dashboard
 from meta.decide_config import DecideConfig
 from meta.final import format_table
 from meta.runs import new_run_dir
+from sandbox.docker import LABEL_RUN, sweep
 from task_agent.jail import JailConfig
 
 console = Console(stderr=True)
@@ -33,15 +34,18 @@ def git_root(path: Path) -> Path:
 def config_from_args(args: Namespace) -> ClimbConfig:
     stop = StopConfig(hours=args.hours, max_experiments=args.max_experiments, budget_usd=args.budget_usd,
                       plateau=args.plateau)
-    split = SplitConfig(heldout_fraction=args.heldout_fraction, seed=args.seed)
+    heldout = args.heldout
+    split = SplitConfig(heldout_fraction=args.heldout_fraction, seed=args.seed,
+                        heldout=[t.strip() for t in heldout.split(",") if t.strip()] if heldout else None)
     return ClimbConfig(
         tasks=[p.resolve() for p in args.tasks], repo=git_root(Path(args.repo)), agent_path=args.agent_path,
         program=Path(args.program).resolve() if args.program else None, meta_model=args.meta_model,
         task_model=args.task_model, judge_model=args.judge_model,
         allowed_models=[m.strip() for m in args.allowed_models.split(",")] if args.allowed_models else None,
         base_url=args.base_url, meta_base_url=args.meta_base_url, split=split, stop=stop,
-        prices=args.prices.resolve() if getattr(args, "prices", None) else None,
-        decide=DecideConfig(rule=args.rule), jail=JailConfig(kind=args.jail),
+        prices=args.prices.resolve() if args.prices else None,
+        decide=DecideConfig(rule=args.rule, **({"alpha": args.alpha} if args.alpha is not None else {})),
+        jail=JailConfig(kind=args.jail),
         baseline_repeats=args.baseline_repeats, concurrency=args.concurrency, seed=args.seed,
         spot_budget=args.spot_budget,
     )
@@ -66,13 +70,14 @@ def _resume_config(args: Namespace) -> tuple[ClimbConfig, Path, str]:
 def cmd_run(args: Namespace) -> int:
     if args.resume:
         config, run_dir, run_id = _resume_config(args)
+        check_models(config)
     else:
         if not args.tasks or not args.meta_model:
             console.print("[red]climb run needs TASKS and --meta-model (or --resume RUN_DIR)[/red]")
             return 2
         config = config_from_args(args)
+        check_models(config)  # before anything is written: a missing key fails in seconds
         run_dir, run_id = new_run_dir(args.out, "climb")
-    check_models(config)
     with Dashboard(console, live=not args.no_dashboard) as dashboard:
         ctx = build_context(config, run_dir, run_id, resume=bool(args.resume), view=dashboard, observer=dashboard)
         climb = Climb(ctx)
@@ -80,6 +85,8 @@ def cmd_run(args: Namespace) -> int:
         for warning in ctx.warnings:
             console.print(f"[yellow]warning: {warning}[/yellow]")
         state = asyncio.run(_run_with_signals(climb))
+        if state is None:  # stopped now: trials clean up as they are cancelled; sweep whatever was mid-start
+            sweep(ctx.client, {LABEL_RUN: run_id})
     if state is None:
         console.print(f"[yellow]stopped now; containers removed. Resume with: climb run --resume {run_dir}[/yellow]")
         return 130

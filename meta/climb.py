@@ -22,6 +22,9 @@ from meta.static_checks import model_constant
 from sandbox.environment import InfraError
 from task_agent.models import ModelAuthError, ModelConfigError, ModelUnavailableError
 
+PERMANENT_INFRA = frozenset({"model_auth", "model_config", "jail"})
+"""Trial failure kinds no pause can cure: a batch failing only on these stops the climb."""
+
 
 class ClimbStop(Exception):
     """End the climb at this safe point, for the reason given."""
@@ -65,6 +68,8 @@ class Climb:
     # ----- the loop ----------------------------------------------------------------------------
     async def run(self) -> ClimbState:
         """Run to the end; safe to call again on a resumed state."""
+        if self.state.phase in ("final", "done"):
+            self.reopen_if_room_left()
         try:
             if self.state.phase == "baseline":
                 await self.resilient("baseline", self.baseline)
@@ -85,6 +90,15 @@ class Climb:
         if self.state.phase == "final":
             await self.finish()
         return self.state
+
+    def reopen_if_room_left(self) -> None:
+        """A stopped climb, resumed with room left (it was interrupted, or is given new limits),
+        climbs on; its final confirmation is redone at the new end."""
+        if self.should_stop() is not None:
+            return
+        self.event("reopen", exp=self.state.exp, previous_stop=self.state.stop_reason)
+        self.state.phase, self.state.stop_reason, self.state.final = "climbing", None, None
+        self.save()
 
     def should_stop(self) -> str | None:
         stop = self.config.stop
@@ -115,12 +129,18 @@ class Climb:
                 self.state.budget_warnings.append(level)
                 self.event("budget_warning", level=level, spent_usd=round(cost, 4), budget_usd=budget)
 
+    def free_gb(self) -> float:
+        """Free space where the climb grows: the run folder and Docker's data root (images,
+        container layers), when that is on this machine."""
+        paths = [self.ctx.run_dir] + ([self.ctx.docker_root] if self.ctx.docker_root else [])
+        return min(shutil.disk_usage(p).free for p in paths) / 1e9
+
     def disk_ok(self) -> bool:
-        free_gb = shutil.disk_usage(self.ctx.run_dir).free / 1e9
+        free_gb = self.free_gb()
         if free_gb >= self.config.min_free_gb:
             return True
         freed = self.ctx.prune_old_trials(keep_last=3)
-        free_after = shutil.disk_usage(self.ctx.run_dir).free / 1e9
+        free_after = self.free_gb()
         self.event("disk_pruned", free_gb=round(free_gb, 2), freed_mb=round(freed / 1e6, 1),
                    free_after_gb=round(free_after, 2))
         return free_after >= self.config.min_free_gb
@@ -128,7 +148,8 @@ class Climb:
     async def resilient(self, what: str, step, exp: int | None = None, before_retry=None):
         """Run step; on an outage or an infra-dominated batch, pause with backoff and retry it.
 
-        Nothing is booked for the failed attempt. Bad credentials stop the climb.
+        Nothing is booked for the failed attempt. Bad credentials, in the meta model or in
+        every trial of a batch, stop the climb.
         """
         delay, paused_since = self.config.pause_initial_sec, None
         while True:
@@ -140,6 +161,8 @@ class Climb:
             except (ModelAuthError, ModelConfigError) as exc:
                 raise ClimbStop(f"model configuration: {exc}") from exc
             except (ModelUnavailableError, InfraBatchError, InfraError) as exc:
+                if isinstance(exc, InfraBatchError) and exc.kinds and set(exc.kinds) <= PERMANENT_INFRA:
+                    raise ClimbStop(f"trials cannot run and waiting will not help: {exc}") from exc
                 paused_since = paused_since or time.monotonic()
                 if time.monotonic() - paused_since > self.config.max_pause_hours * 3600:
                     raise ClimbStop(f"outage longer than {self.config.max_pause_hours:g} h: {exc}") from exc
@@ -147,6 +170,7 @@ class Climb:
                            retry_in_sec=delay)
                 await self.sleep(delay)
                 delay = min(delay * 2, self.config.pause_max_sec)
+                self.ctx.evaluator.runner.images.forget_failures()
                 if before_retry:
                     before_retry()
 

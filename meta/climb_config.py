@@ -76,9 +76,10 @@ class ClimbConfig(BaseModel):
     heldout_repeats: int = Field(1, ge=1)
     """Repeats of each kept incumbent on held-out."""
     final_heldout_repeats: int = Field(3, ge=1)
-    """Repeats of baseline and final incumbent, head to head, on held-out at the end."""
-    final_train_repeats: int = Field(1, ge=0)
-    """The same on train (0 skips it)."""
+    """Repeats of baseline and final incumbent, head to head, on held-out at the end (1 gives
+    no standard error)."""
+    final_train_repeats: int = Field(2, ge=0)
+    """The same on train (0 skips it; 1 gives no standard error)."""
     spot_budget: int = Field(8, ge=0)
     """Trials the meta-agent may spend on spot checks per experiment."""
     meta_max_turns: int = Field(40, ge=1)

@@ -4,8 +4,10 @@ evaluator, models, and what the meta-agent may read. Fresh start or resume."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import shutil
+import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,18 +104,40 @@ class ClimbContext:
         return {t: (sum(per_task[t]) / len(per_task[t]) if per_task.get(t) else 0.0) for t in self.train}
 
     @staticmethod
-    def suite_se(per_task: dict[str, list[float]]) -> float | None:
-        """Measurement noise of a mean of task means: sqrt(sum m(1-m)/n) / T."""
-        rows = [(sum(v) / len(v), len(v)) for v in per_task.values() if v]
-        if not rows:
+    def suite_se(per_task: dict[str, list[float]], more: dict[str, list[float]] | None = None) -> float | None:
+        """Measurement noise of a mean of task means: sqrt(sum s_t^2 / n_t) / T.
+
+        s_t^2 is a task's sample variance (n - 1 divisor: the plug-in m(1-m) reads a single
+        trial, or a few that agree by luck, as noise-free), estimated from its rewards plus
+        ``more`` rewards of the same version (e.g. the selection data of a kept candidate whose
+        score comes from its confirmation trials). A task with one reward in all takes the pooled
+        variance of the others; when no task has two, the noise is unknown (None).
+        """
+        rewards = {task: v for task, v in per_task.items() if v}
+        spreads = {}
+        for task in rewards:
+            pool = [*rewards[task], *(more or {}).get(task, ())]
+            spreads[task] = statistics.variance(pool) if len(pool) > 1 else None
+        known = [v for v in spreads.values() if v is not None]
+        if not known:
             return None
-        variance = sum(min(max(m, 0.0), 1.0) * (1 - min(max(m, 0.0), 1.0)) / n for m, n in rows)
-        return round(math.sqrt(variance) / len(rows), 6)
+        pooled = sum(known) / len(known)
+        variance = sum((pooled if spreads[t] is None else spreads[t]) / len(v) for t, v in rewards.items())
+        return round(math.sqrt(variance) / len(rewards), 6)
 
     @staticmethod
     def passed(per_task: dict[str, list[float]]) -> str:
         solved = sum(1 for v in per_task.values() if v and sum(v) / len(v) >= 0.5)
         return f"{solved}/{len(per_task)}"
+
+    @functools.cached_property
+    def docker_root(self) -> Path | None:
+        """Docker's data root, if the daemon runs on this machine (else None)."""
+        try:
+            root = Path((self.client.info() if self.client else {}).get("DockerRootDir") or "")
+        except (docker.errors.DockerException, OSError):
+            return None
+        return root if str(root) not in ("", ".") and root.is_dir() else None
 
     def prune_old_trials(self, keep_last: int = 3) -> int:
         """Free disk: bulky trial files of old experiments, then dangling images. Bytes freed."""
@@ -156,8 +180,10 @@ def load_tasks(config: ClimbConfig, ledger: Ledger) -> dict[str, Task]:
 def check_models(config: ClimbConfig) -> None:
     """Fail in seconds if a model cannot be reached for lack of a key (names the variable)."""
     names = [(config.meta_model, config.meta_url), (config.judge, config.meta_url)]
-    if config.task_model:
-        names.append((config.task_model, config.base_url))
+    agent_file = config.repo / config.agent_path
+    task_model = config.task_model or (model_constant(agent_file.read_text()) if agent_file.is_file() else None)
+    if task_model and task_model != "<computed>":  # the model the baseline's trials will call
+        names.append((task_model, config.base_url))
     for name, url in names:
         client = create_model(name, role="meta", base_url=url)
         asyncio.run(client.aclose())
@@ -176,6 +202,15 @@ def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bo
     """
     run_dir = run_dir.resolve()
     ledger = Ledger(run_dir)
+    if not resume and (run_dir / "state.json").exists():
+        raise SetupError(f"{run_dir} already holds a climb; use --resume {run_dir}")
+    # Everything that can be wrong with the input is checked before a worktree exists.
+    tasks = load_tasks(config, ledger)
+    try:
+        train, heldout = split_tasks(list(tasks), config.split)
+    except ValueError as exc:
+        raise SetupError(f"train/held-out split: {exc}") from exc
+    prices = PriceTable.load(config.prices) if config.prices else PriceTable()
     client = connect(pool_size=max(16, config.concurrency * 4))
     if resume:
         saved = ledger.load_state()
@@ -189,18 +224,13 @@ def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bo
         _set_aside_unfinished(run_dir, state.exp)
         ledger.append_event("resume_run", exp=state.exp, orphans_removed=len(removed), phase=state.phase)
     else:
-        if (run_dir / "state.json").exists():
-            raise SetupError(f"{run_dir} already holds a climb; use --resume {run_dir}")
         state = ClimbState(run_id=run_id)
         workspace = Workspace.create(config.repo, run_dir, run_id, agent_path=config.agent_path)
         (run_dir / "config.json").write_text(config.model_dump_json(indent=2))
         # From here on the run is resumable, even if it dies during its baseline.
         ledger.save_state(state.to_json())
-    tasks = load_tasks(config, ledger)
-    train, heldout = split_tasks(list(tasks), config.split)
     if not resume:
         ledger.append_event("split", train=train, heldout=heldout, seed=config.split.seed)
-    prices = PriceTable.load(config.prices) if config.prices else PriceTable()
     warnings = small_benchmark_warning(config, len(train)) + unpriced_warning(config, prices, workspace)
     for warning in warnings:
         ledger.append_event("warning", message=warning)

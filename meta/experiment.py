@@ -15,7 +15,7 @@ from meta.evaluation import InfraBatchError
 from meta.gate import gate
 from meta.ledger import ResultRow
 from meta.proposer import Proposal, Proposer, ProposerSetup
-from meta.static_checks import compile_error, model_constant, model_violation
+from meta.static_checks import compile_error, model_constant, model_violation, scoring_reference
 from meta.workspace_scope import count_complexity
 from sandbox.results import TrialStatus
 from task_agent.models import ModelRequestError, ScriptExhaustedError, create_model
@@ -58,13 +58,17 @@ async def run_experiment(climb, exp: int) -> None:
 
     failure = ("crash", proposal.description) if not proposal.finished and not diff.strip() else None
     failure = failure or static_gate(climb, exp, diff, proposal)
+    agent_file = ctx.workspace.path / climb.config.agent_path
+    task_model = climb.config.task_model or (model_constant(agent_file.read_text()) if agent_file.is_file() else None)
     if failure:
         status, reason = failure
-        climb.event("gate", exp=exp, gate="static", passed=False, status=status, reason=reason)
+        climb.event("gate", exp=exp, gate="static", passed=False, status=status, reason=reason,
+                    task_model=task_model)
         ctx.workspace.reset(incumbent.commit)
         climb.write_row(row(status))
         return
-    climb.event("gate", exp=exp, gate="static", passed=True)
+    climb.event("gate", exp=exp, gate="static", passed=True, task_model=task_model,
+                reason=f"only {climb.config.agent_path} changed, it compiles, MODEL is allowed")
     candidate_sha = ctx.workspace.commit(f"exp {exp}: {proposal.description}")
     candidate = ctx.snapshot(candidate_sha)
     crash = await climb.resilient("smoke", lambda: smoke(climb, exp, candidate, proposal), exp)
@@ -73,7 +77,7 @@ async def run_experiment(climb, exp: int) -> None:
         ctx.workspace.reset(incumbent.commit)
         climb.write_row(row("crash", candidate_sha))
         return
-    climb.event("gate", exp=exp, gate="smoke", passed=True)
+    climb.event("gate", exp=exp, gate="smoke", passed=True, reason="the agent ran one train task without crashing")
     simpler = (count_complexity(Path(candidate.agent_file).read_text()).tokens
                < count_complexity(Path(incumbent.agent_file).read_text()).tokens)
     record = climb.state.record
@@ -115,7 +119,8 @@ async def run_experiment(climb, exp: int) -> None:
     if status == "keep":
         candidate.train_score = decision.reported_score
         # The reported score comes from the confirmation trials; its error must too.
-        candidate.train_se = ctx.suite_se(decision.confirmation_per_task or decision.candidate_per_task)
+        candidate.train_se = (ctx.suite_se(decision.confirmation_per_task, more=decision.candidate_per_task)
+                              if decision.confirmation_per_task else ctx.suite_se(decision.candidate_per_task))
         candidate.heldout_score = await climb.resilient("heldout", lambda: climb.heldout(candidate, exp), exp)
         climb.state.incumbent, climb.state.last_keep_exp = candidate, exp
         climb.event("keep", exp=exp, commit=candidate_sha, train_score=candidate.train_score,
@@ -150,6 +155,7 @@ async def propose(climb, exp: int, exp_dir: Path) -> Proposal:
         proposal = await Proposer(ProposerSetup(
             model=model, workspace_path=ctx.workspace.path, agent_path=climb.config.agent_path,
             program=ctx.program, ledger_summary=ctx.ledger.summary_for_proposer(hidden_tasks=ctx.heldout),
+            experiments=ctx.ledger.summary_for_proposer(last_n=climb.state.exp + 1, hidden_tasks=ctx.heldout),
             train_scores=ctx.train_means(climb.state.record), reach=ctx.reach, trials=ctx.trial_index,
             spot_check=spot_check, spot_budget=climb.config.spot_budget,
             train_instructions={t: ctx.tasks[t].instruction for t in ctx.train},
@@ -174,8 +180,9 @@ def static_gate(climb, exp: int, diff: str, proposal: Proposal) -> tuple[str, st
     error = compile_error(source, cfg.agent_path)
     if error:
         return "crash", error
-    violation = model_violation(source, Path(climb.state.incumbent.agent_file).read_text(),
-                                cfg.allowed_models, fixed=cfg.task_model is not None)
+    incumbent = Path(climb.state.incumbent.agent_file).read_text()
+    violation = (model_violation(source, incumbent, cfg.allowed_models, fixed=cfg.task_model is not None)
+                 or scoring_reference(source, incumbent))
     if violation:
         return "invalid", violation
     return None

@@ -56,7 +56,8 @@ def format_table(table: dict[str, Any]) -> str:
         if "error" in row:
             lines.append(f"{split:10}{row['error']}")
             continue
-        cell = lambda a: "-" if a["mean"] is None else f"{a['mean']:.3f} ± {a['se'] or 0:.3f}"  # noqa: E731
+        cell = lambda a: "-" if a["mean"] is None else (  # noqa: E731
+            f"{a['mean']:.3f} ± " + ("n/a" if a["se"] is None else f"{a['se']:.3f}"))
         if row["change_pct"] is not None:
             change = f"{row['change_pct']:+.1f}%"
         else:  # from a baseline of 0 a percentage means nothing: show the absolute change

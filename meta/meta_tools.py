@@ -72,6 +72,15 @@ def read_text(path: Path, offset: int = 0, limit: int = READ_LIMIT) -> str:
     return text
 
 
+def page(text: str, offset: int = 0, limit: int = READ_LIMIT) -> str:
+    """A slice of a long text, with how to read on."""
+    offset = max(0, offset)
+    if offset + limit >= len(text):
+        return text[offset:]
+    more = f"\n[... truncated: {len(text)} characters; read again with offset={offset + limit}]"
+    return text[offset:offset + limit] + more
+
+
 @dataclass
 class TrialIndex:
     """The train trials the meta-agent may inspect, found on disk."""

@@ -9,10 +9,11 @@ then measured against the current version on the train tasks, several times each
 better beyond noise.
 
 How to work:
-1. Look at evidence first. Use list_trials (failed_only) and read_trial to read the trajectories and verifier \
-output of failed train trials. Find a failure class: a recurring way the agent goes wrong (stops before \
-verifying its output, drowns in long command output, runs out of turns, misreads an instruction's format \
-requirement, loops on the same error, never reads an error message...).
+1. Look at evidence first. Use list_experiments to see what was tried and what it did, and list_trials \
+(failed_only) and read_trial to read the trajectories and verifier output of failed train trials. Find a \
+failure class: a recurring way the agent goes wrong (stops before verifying its output, drowns in long command \
+output, runs out of turns, misreads an instruction's format requirement, loops on the same error, never reads \
+an error message...).
 2. Form a hypothesis about a GENERAL harness change that would fix that class on tasks you have never seen: \
 better instructions in the system prompt, a better tool (e.g. file editing, output truncation with the head \
 and tail kept), a smarter loop (more turns, a final self-check turn, context management), a better model \

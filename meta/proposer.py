@@ -14,6 +14,7 @@ from meta.meta_tools import (
     TrialIndex,
     describe_trial,
     grep,
+    page,
     read_text,
 )
 from meta.prompts import META_SYSTEM_PROMPT, first_message
@@ -59,6 +60,8 @@ class ProposerSetup:
     max_tokens: int = 8192
     allowed_models: list[str] | None = None
     task_model_fixed: bool = False
+    experiments: str = ""
+    """Every past experiment (the ledger summary without its recent-only limit)."""
 
 
 class _Finished(Exception):
@@ -118,6 +121,10 @@ class Proposer:
             return await tool.fn(**arguments)
         except TypeError as exc:
             raise ToolRefused(f"bad arguments for {name}: {exc}") from exc
+        except (OSError, ValueError) as exc:
+            # A folder read as a file, text that cannot be encoded...: the model's problem to fix,
+            # never the climb's. Outages and infra errors of spot checks are not caught here.
+            raise ToolRefused(f"{name} failed: {type(exc).__name__}: {exc}") from exc
 
     def _tools(self) -> dict[str, MetaTool]:
         obj = lambda props, required=(): {"type": "object", "properties": props, "required": list(required)}  # noqa: E731
@@ -130,6 +137,9 @@ class Proposer:
                      obj({"path": string, "offset": integer}, ["path"]), self.read_file),
             MetaTool("read_task", "Read the instruction of a train task.", obj({"task": string}, ["task"]),
                      self.read_task),
+            MetaTool("list_experiments", "List every past experiment: status, delta, description and "
+                     "per-task train deltas (paged). Experiment 12's diff is at experiments/exp-0012/diff.patch.",
+                     obj({"offset": integer}), self.list_experiments),
             MetaTool("list_trials", "List train trials (newest last), optionally for one task or only failures.",
                      obj({"task": string, "failed_only": {"type": "boolean"}}), self.list_trials),
             MetaTool("read_trial", f"Read part of a train trial: one of {sorted(PARTS)} (paged).",
@@ -176,6 +186,10 @@ class Proposer:
         if task not in self.s.train_instructions:
             raise ToolRefused(f"{task!r} is not a train task; train tasks: {sorted(self.s.train_instructions)}")
         return self.s.train_instructions[task]
+
+    async def list_experiments(self, offset: int = 0) -> str:
+        text = self.s.experiments or self.s.ledger_summary or "No experiments yet."
+        return page(text, offset)
 
     async def list_trials(self, task: str | None = None, failed_only: bool = False) -> str:
         rows = [r for r in self.s.trials.results() if (not task or r.task == task)

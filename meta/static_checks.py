@@ -51,3 +51,21 @@ def model_violation(candidate: str, incumbent: str, allowed: list[str] | None, *
     if new not in allowed:
         return f"MODEL {new!r} is not one of the allowed models {allowed}"
     return None
+
+
+# Names only the scoring machinery uses. A harness has no business with them: an edit that
+# starts naming them is most likely teaching the agent to write or read its own grade.
+SCORING_NAMES = ("/logs/verifier", "reward.txt", "reward.json", "/solution", "solve.sh")
+
+
+def scoring_reference(candidate: str, incumbent: str) -> str | None:
+    """Why the candidate reaches for the verifier's or the solution's files, or None.
+
+    A mechanical check on the text, so an obfuscated path gets past it; the reviewer
+    model is told to reject such edits too. Only names the candidate adds count.
+    """
+    added = [name for name in SCORING_NAMES if candidate.count(name) > incumbent.count(name)]
+    if not added:
+        return None
+    return (f"agent.py now names {', '.join(repr(n) for n in added)}: the verifier's and the solution's "
+            "files are off limits to the harness (an edit may not touch how it is scored)")

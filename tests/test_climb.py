@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 
 import pytest
@@ -26,33 +27,48 @@ async def test_keep_discard_invalid_crash_overfit(tmp_path, docker_client):
         edit(BASE_PROMPT, f"{BASE_PROMPT} {FIX} For count-03 the answer is {answer('count-03')}.",
              "check work, and remember a known answer"),
         edit(BASE_PROMPT, f"{BASE_PROMPT} {FIX}", "ask the agent to check its work"),
+        edit("async def run(ctx: Context) -> None:", "async def run(ctx: Context) -> None\n", "broken syntax"),
+        edit('MODEL = "anthropic:claude-sonnet-4-5"', 'MODEL = "anthropic:claude-opus-4-5"', "a bigger model"),
         edit("MAX_TOKENS = 4096", "MAX_TOKENS = 4096  # tokens per reply", "document MAX_TOKENS"),
         [{"tool_calls": [{"name": "write_file", "arguments": {"path": "task_agent/runtime.py", "content": "x = 1\n"}}]},
          {"tool_calls": [{"name": "finish", "arguments": {"description": "tweak the runtime", "hypothesis": "h",
                                                            "failure_class": "f"}}]}],
-        edit("async def run(ctx: Context) -> None:", "async def run(ctx: Context) -> None\n", "broken syntax"),
     ]
     config = climb_config(
         repo, meta_script(tmp_path / "meta.json", experiments), task_script(tmp_path / "task.json"),
-        judge_script(tmp_path / "judge.json", [True]), stop={"max_experiments": 5})
+        judge_script(tmp_path / "judge.json", [True]), stop={"max_experiments": 6}, final_heldout_repeats=2)
     run_id = f"climb-t1-{secrets.token_hex(2)}"
     ctx = build_context(config, tmp_path / "run", run_id, resume=False)
     state = await Climb(ctx).run()
-    rows = Ledger(tmp_path / "run").rows()
-    assert [(r.exp, r.status) for r in rows] == [
-        (0, "baseline"), (1, "overfit"), (2, "keep"), (3, "discard"), (4, "invalid"), (5, "crash"), (5, "stop")]
+    ledger = Ledger(tmp_path / "run")
+    rows = ledger.rows()
+    # The syntax error is a crash and the climb goes on to the experiments after it.
+    assert [(r.exp, r.status) for r in rows] == [(0, "baseline"), (1, "overfit"), (2, "keep"), (3, "crash"),
+                                                 (4, "invalid"), (5, "discard"), (6, "invalid"), (6, "stop")]
     assert rows[0].train_score == 0.0 and rows[2].train_score == 1.0
     assert rows[1].delta > 0.5  # the overfit edit did raise the train score
-    assert rows[2].delta > 0.5 and rows[3].delta == 0.0
-    assert "5 experiments" in rows[-1].description
+    assert rows[2].delta > 0.5 and rows[5].delta == 0.0
+    assert "6 experiments" in rows[-1].description
     assert state.phase == "done" and state.incumbent.commit == rows[2].commit
     assert FIX in ctx.workspace.agent_source()  # the kept edit is the incumbent; later ones were reverted
     assert state.final["heldout"]["final"]["mean"] == 1.0 and state.final["heldout"]["baseline"]["mean"] == 0.0
-    events = Ledger(tmp_path / "run").events("gate")
+    assert state.final["heldout"]["change"] == 1.0 and state.final["heldout"]["final"]["se"] == 0.0
+    events = ledger.events("gate")
     overfit = [e for e in events if e.get("gate") == "overfit" and e["exp"] == 1][0]
-    assert not overfit["passed"] and overfit["leaks"]
-    invalid = [e for e in events if e["exp"] == 4][0]
+    assert not overfit["passed"] and overfit["leaks"] and "count-03" in overfit["reason"]
+    crash = [e for e in events if e["exp"] == 3][0]
+    assert (crash["gate"], crash["status"]) == ("static", "crash") and "does not compile" in crash["reason"]
+    model = [e for e in events if e["exp"] == 4][0]
+    assert model["status"] == "invalid" and "fixed" in model["reason"]
+    invalid = [e for e in events if e["exp"] == 6][0]
     assert "runtime.py" in invalid["reason"]
+    # Gates run cheapest first, each logged with its reason.
+    assert [e["gate"] for e in events if e["exp"] == 2] == ["static", "smoke", "overfit"]
+    assert all(e["reason"] for e in events)
+    # Every experiment records its task model; the kept one is followed by a held-out run.
+    assert {e["task_model"] for e in events if e["gate"] == "static"} == {config.task_model}
+    assert [e["exp"] for e in ledger.events("heldout")] == [0, 2]
+    assert rows[2].heldout_score == rows[5].heldout_score == 1.0
     assert leftover_containers(docker_client, run_id) == []
     with pytest.raises(ToolRefused):  # the whole benchmark folder, index files included
         ctx.reach.check("tasks")
@@ -70,10 +86,23 @@ def fake_meta_turns(server, old: str, new: str, description: str, tag: str) -> N
         "description": description, "hypothesis": "general", "failure_class": "no self-check"}}], usage=usage))
 
 
+# Everything a meta-agent might try to learn the held-out tasks by: the run folder's own files,
+# the trials, the ledger. Named without any held-out task id, so none can come back as an echo.
+PROBES = [("list_files", {"path": ".."}), ("list_files", {"path": "."}), ("list_files", {"path": "baseline"}),
+          ("read_file", {"path": "state.json"}), ("read_file", {"path": "config.json"}),
+          ("read_file", {"path": "events.jsonl"}), ("read_file", {"path": "results.tsv"}),
+          ("list_files", {"path": "../heldout"}), ("list_files", {"path": "tasks"}),
+          ("list_files", {"path": "../../repo/tasks"}), ("read_file", {"path": "../../repo/program.md"}),
+          ("grep_trials", {"pattern": "count-", "part": "trajectory"}),
+          ("grep_trials", {"pattern": "count-", "part": "result"}), ("list_trials", {}), ("list_experiments", {})]
+
+
 async def test_outage_pauses_and_resumes_without_booking_an_experiment(tmp_path, fake_llm_server):
     repo = make_repo(tmp_path)
     for _ in range(5):  # two proposal attempts die on 529s (2 attempts each), the third goes through
         fake_llm_server.enqueue_error(529, "Overloaded", headers={"retry-after": "0"})
+    fake_llm_server.enqueue(message_body(tool_uses=[{"id": f"p{i}", "name": name, "input": args}
+                                                    for i, (name, args) in enumerate(PROBES)]))
     fake_meta_turns(fake_llm_server, BASE_PROMPT, f"{BASE_PROMPT} {FIX}", "ask the agent to check its work", "x")
     config = climb_config(repo, "anthropic:claude-haiku-4-5", task_script(tmp_path / "task.json"),
                           judge_script(tmp_path / "judge.json", [True]), meta_base_url=fake_llm_server.url,
@@ -88,6 +117,11 @@ async def test_outage_pauses_and_resumes_without_booking_an_experiment(tmp_path,
     assert "ModelUnavailableError" in pauses[0]["cause"]
     assert ledger.events("resume")[0]["what"] == "proposal"
     assert len(ledger.events("proposal")) == 1  # the failed conversations booked nothing
+    # Nothing the meta-agent was sent (prompt, tool results) names a held-out task.
+    sent = json.dumps(fake_llm_server.bodies())
+    assert ctx.heldout and all(task not in sent for task in ctx.heldout)
+    assert "outside what you may read" in sent and "not readable" in sent  # the probes were refused...
+    assert ":trajectory:" in sent and ":result:" in sent  # ...except the train trials, which they found
 
 
 async def test_budget_ends_the_climb_with_a_row_saying_why(tmp_path, fake_llm_server):
@@ -133,3 +167,46 @@ async def test_stop_file_ends_the_climb_at_the_next_safe_point(tmp_path):
     rows = Ledger(run_dir).rows()
     assert [(r.exp, r.status) for r in rows] == [(0, "baseline"), (1, "keep"), (1, "stop")]
     assert rows[-1].description == "stop file"
+
+
+class ProvideTheBaseImageOnPause:
+    """Plays the operator who repairs the machine while the climb waits: the tasks' base image
+    was missing and now exists. The environments are unchanged, so only forgetting the failed
+    builds lets the climb recover."""
+
+    def __init__(self, client, tag):
+        self.client, self.tag = client, tag
+
+    def on_event(self, event, climb):
+        if event["kind"] == "pause":
+            repo, tag = self.tag.split(":")
+            self.client.images.get("climb-base:bookworm").tag(repo, tag)
+
+    def on_row(self, row, climb):
+        pass
+
+
+async def test_an_infra_dominated_batch_is_rerun_later_not_scored(tmp_path, docker_client):
+    repo = make_repo(tmp_path)
+    base = f"climb-missing-base:{secrets.token_hex(3)}"
+    for dockerfile in (repo / "tasks").glob("*/environment/Dockerfile"):  # every build fails until repaired
+        dockerfile.write_text(f"FROM {base}\nWORKDIR /app\n")
+    config = climb_config(repo, "scripted:unused", task_script(tmp_path / "task.json"), "scripted:unused",
+                          stop={"max_experiments": 0})
+    run_id = f"climb-t5-{secrets.token_hex(2)}"
+    ctx = build_context(config, tmp_path / "run", run_id, resume=False,
+                        view=ProvideTheBaseImageOnPause(docker_client, base))
+    try:
+        state = await Climb(ctx).run()
+    finally:
+        if docker_client.images.list(base):
+            docker_client.images.remove(base)
+    ledger = Ledger(tmp_path / "run")
+    assert [(r.exp, r.status) for r in ledger.rows()] == [(0, "baseline"), (0, "stop")]
+    pause = ledger.events("pause")
+    assert len(pause) == 1 and pause[0]["what"] == "baseline" and "InfraBatchError" in pause[0]["cause"]
+    batches = [e for e in ledger.events("trial_batch") if e["stage"] == "baseline"]
+    assert [b["infra"] == b["trials"] for b in batches] == [True, False]  # the failed batch was never scored
+    assert ledger.events("resume")[0]["what"] == "baseline"
+    assert state.baseline.train_score == 0.0 and ledger.rows()[0].passed == f"0/{len(ctx.train)}"
+    assert leftover_containers(docker_client, run_id) == []

@@ -101,6 +101,23 @@ def test_first_ctrl_c_finishes_the_step_then_stops(tmp_path, docker_client):
     run_id = json.loads((run_dir / "state.json").read_text())["run_id"]
     assert leftover_containers(docker_client, run_id) == []
 
+    # Resumed with room left, the stopped climb climbs on to its (new) limit and confirms again.
+    resumed = subprocess.run([CLIMB, "run", "--resume", str(run_dir), "--max-experiments", "2", "--no-dashboard"],
+                             capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    rows = Ledger(run_dir).rows()
+    assert [(r.exp, r.status) for r in rows] == [(0, "baseline"), (1, "keep"), (1, "stop"), (2, "discard"),
+                                                 (2, "stop")]
+    assert rows[-1].description == "2 experiments done"
+    reopen = [e for e in events(run_dir) if e["kind"] == "reopen"]
+    assert len(reopen) == 1 and reopen[0]["previous_stop"] == "interrupted (Ctrl-C)"
+    assert len([e for e in events(run_dir) if e["kind"] == "stop"]) == 2
+    # Resumed without room left, it only shows its result again.
+    again = subprocess.run([CLIMB, "run", "--resume", str(run_dir), "--no-dashboard"],
+                           capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "climb ended: 2 experiments done" in again.stderr, again.stderr
+    assert len(Ledger(run_dir).rows()) == len(rows)
+
 
 def test_run_without_api_key_fails_in_seconds_naming_the_variable(tmp_path):
     repo = make_repo(tmp_path)
@@ -112,3 +129,44 @@ def test_run_without_api_key_fails_in_seconds_naming_the_variable(tmp_path):
     assert proc.returncode == 3
     assert "ANTHROPIC_API_KEY" in proc.stderr and "ANTHROPIC_BASE_URL" in proc.stderr
     assert time.monotonic() - started < 20
+    assert not (tmp_path / "run").exists()  # nothing written before the check
+    # Scripted meta and judge, but agent.py's own MODEL needs a key: that fails up front too,
+    # not as a climb paused on trials that all fail.
+    meta = judge_script(tmp_path / "scripted.json", [True])
+    proc = subprocess.run([CLIMB, "run", str(repo / "tasks"), "--repo", str(repo), "--meta-model", meta,
+                           "--judge-model", meta, "--out", str(tmp_path / "run2")],
+                          capture_output=True, text=True, timeout=60,
+                          env={k: v for k, v in os.environ.items() if "ANTHROPIC" not in k})
+    assert proc.returncode == 3 and "ANTHROPIC_API_KEY" in proc.stderr, proc.stderr
+    assert not (tmp_path / "run2" / "state.json").exists()
+
+
+def test_second_ctrl_c_stops_now_removing_containers(tmp_path, docker_client):
+    repo = make_repo(tmp_path)
+    experiments = [edit(BASE_PROMPT, f"{BASE_PROMPT} {FIX}", "ask the agent to check its work")]
+    run_dir, log = tmp_path / "run", tmp_path / "stderr.txt"
+    args = [CLIMB, "run", str(repo / "tasks"), "--repo", str(repo), "--program", str(repo / "program.md"),
+            "--meta-model", meta_script(tmp_path / "meta.json", experiments),
+            "--task-model", task_script(tmp_path / "task.json", delay=2.0),
+            "--judge-model", judge_script(tmp_path / "judge.json", [True]),
+            "--max-experiments", "3", "--baseline-repeats", "1", "--no-dashboard", "--out", str(run_dir)]
+    with log.open("w") as err:
+        proc = subprocess.Popen(args, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.DEVNULL,
+                                stderr=err)
+        try:
+            wait_for(lambda: any(e["kind"] == "gate" and e.get("gate") == "smoke" and e.get("exp") == 1
+                                 for e in events(run_dir)), 240, "experiment 1 to pass its smoke gate")
+            run_id = json.loads((run_dir / "state.json").read_text())["run_id"]
+            wait_for(lambda: leftover_containers(docker_client, run_id), 60, "trials of experiment 1 to start")
+            proc.send_signal(signal.SIGINT)
+            wait_for(lambda: "Ctrl-C again stops now" in log.read_text(), 30, "the first Ctrl-C to be seen")
+            proc.send_signal(signal.SIGINT)
+            proc.wait(60)
+        finally:
+            proc.kill()
+    assert proc.returncode == 130, log.read_text()
+    assert "climb run --resume" in log.read_text()
+    assert leftover_containers(docker_client, run_id) == []
+    rows = Ledger(run_dir).rows()
+    assert [(r.exp, r.status) for r in rows] == [(0, "baseline")]  # the cut experiment booked nothing
+    assert json.loads((run_dir / "state.json").read_text())["phase"] == "climbing"  # resumable

@@ -8,6 +8,7 @@ from rich.console import Console
 
 from meta.dashboard import Dashboard, sparkline
 from meta.ledger import ResultRow
+from sandbox.results import TrialResult, TrialStatus
 from task_agent.messages import Usage
 from task_agent.models import UsageTracker
 
@@ -39,8 +40,13 @@ def test_dashboard_shows_stage_scores_spend_and_decisions():
                  fake_climb(0.5, 0.4, tracker))
     board.on_event({"t": "x", "kind": "pause", "exp": 2, "what": "proposal", "cause": "529"},
                    fake_climb(0.5, 0.4, tracker))
+    board.trial_started(None)
+    board.trial_started(None)
+    board.trial_finished(TrialResult(run_id="r", trial_id="t1", task="a", agent="candidate",
+                                     status=TrialStatus.INFRA_ERROR))
     console.print(board.render())
     text = console.export_text()
+    assert "trials running 1  done 1  infra errors 1" in text
     assert "experiment 2" in text and "stage PAUSED" in text
     assert "remaining 1.5 h" in text
     assert "incumbent train 0.500  held-out 0.400" in text

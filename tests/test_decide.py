@@ -316,6 +316,20 @@ async def test_everything_lost_is_a_discard_not_a_crash():
     assert decision.reported_score == pytest.approx(honest_score(_record(incumbent)))
 
 
+async def test_inconclusive_after_full_adds_paired_repeats_where_arms_disagree():
+    incumbent = _mixed_incumbent()  # t10..t19 alternate pass/fail
+    candidate = {t: [1.0] if t >= "t10" else incumbent[t] for t in TASKS}
+    config = DecideConfig(spot_futility_z=-9, widen_futility_z=-9, full_futility_z=-9, seq_futility_z=-9)
+    decision, measure = await _evaluate(candidate, incumbent, config)
+    assert (decision.verdict, decision.stage_reached) == ("keep", "sequential")
+    sequential = measure.calls[-2]  # after the full stage's batch, before the confirmation
+    tasks = {r.task_id for r in sequential}
+    assert 0 < len(tasks) < len(TASKS) and tasks <= {t for t in TASKS if t >= "t10"}  # only the coin flips
+    assert {(r.task_id, r.repeats) for r in sequential if r.arm == "candidate"} == \
+        {(r.task_id, r.repeats) for r in sequential if r.arm == "incumbent"}  # paired, same batch
+    assert "look 2 of" in decision.reason
+
+
 async def test_cap_without_a_verdict_can_be_inconclusive():
     incumbent = _mixed_incumbent()
     config = DecideConfig(spot_futility_z=-9, widen_futility_z=-9, full_futility_z=-9, alpha=1e-6,

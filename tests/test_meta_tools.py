@@ -30,6 +30,11 @@ def world(tmp_path):
     (ws / "tasks" / "secret-task" / "tests" / "test.sh").write_text("expected=42\n")
     (ws / ".git").mkdir()
     (ws / ".git" / "config").write_text("[core]\n")
+    # The run folder's own files name the held-out tasks (split event, config, state, final table).
+    for name in ("state.json", "config.json", "events.jsonl", "results.tsv"):
+        (run / name).write_text("heldout-task\n")
+    (run / "final" / "heldout").mkdir(parents=True)
+    (run / "final" / "heldout" / "summary.txt").write_text("heldout-task\n")
     train_trial = trial(run / "experiments" / "exp-0001" / "batch-01", "train-task", "t1", 0.0)
     (train_trial / "agent" / "escape").symlink_to(ws / "tasks" / "secret-task" / "tests" / "test.sh")
     (train_trial / "agent" / "etc").symlink_to("/etc/hostname")
@@ -46,6 +51,8 @@ def test_reach_allows_workspace_and_train_trials(world):
 
 
 @pytest.mark.parametrize("path", [".git/config", "tasks/secret-task/tests/test.sh", "../heldout/exp-0000",
+                                  "state.json", "config.json", "events.jsonl", "results.tsv", "..", "../state.json",
+                                  "final/heldout/summary.txt", "heldout", "experiments/../state.json",
                                   "/etc/passwd", "experiments/exp-0001/batch-01/trials/t1/agent/escape",
                                   "experiments/exp-0001/batch-01/trials/t1/agent/etc"])
 def test_reach_refuses_everything_else(world, path):
@@ -61,16 +68,21 @@ def test_trial_index_lists_only_train_tasks(world):
         index.find("h1")
 
 
-async def test_proposer_tools(world):
-    run, ws, reach, index = world
+def _proposer(world, **setup) -> Proposer:
+    _, ws, reach, index = world
 
     async def spot(task_ids, repeats):
         return []
 
-    proposer = Proposer(ProposerSetup(
-        model=None, workspace_path=ws, agent_path="task_agent/agent.py", program="", ledger_summary="",
-        train_scores={"train-task": 0.0}, reach=reach, trials=index, spot_check=spot, spot_budget=2,
-        train_instructions={"train-task": "do it"}))
+    return Proposer(ProposerSetup(**{
+        "model": None, "workspace_path": ws, "agent_path": "task_agent/agent.py", "program": "",
+        "ledger_summary": "", "train_scores": {"train-task": 0.0}, "reach": reach, "trials": index,
+        "spot_check": spot, "spot_budget": 2, "train_instructions": {"train-task": "do it"}, **setup}))
+
+
+async def test_proposer_tools(world):
+    ws = world[1]
+    proposer = _proposer(world)
     assert "t1" in await proposer.list_trials(failed_only=True)
     assert "working on train-task" in await proposer.read_trial("t1", "trajectory")
     assert "secret" not in await proposer.list_files("tasks")
@@ -86,3 +98,17 @@ async def test_proposer_tools(world):
         await proposer.spot_check(["train-task"], repeats=3)
     with pytest.raises(ToolRefused, match="not .git"):
         await proposer.write_file(".git/hooks/pre-commit", "evil")
+
+
+async def test_tool_errors_go_back_to_the_model_and_history_is_listed(world):
+    proposer = _proposer(world, ledger_summary="recent", experiments="- exp 1, discard: x\n" * 2000)
+    with pytest.raises(ToolRefused, match="read_file failed: IsADirectoryError"):
+        await proposer._call("read_file", {"path": "task_agent"}, None)  # a folder is not a crash
+    with pytest.raises(ToolRefused, match="bad arguments"):
+        await proposer._call("read_file", {"nope": 1}, None)
+    history = await proposer._call("list_experiments", {}, None)
+    assert history.startswith("- exp 1, discard: x") and "offset=12000" in history
+    rest = await proposer._call("list_experiments", {"offset": 36000}, None)
+    assert rest.endswith("- exp 1, discard: x\n") and "truncated" not in rest
+    assert "heldout-task" not in await proposer.list_files("experiments")
+    assert await proposer.grep_trials("heldout", "trajectory") == "no matches"
