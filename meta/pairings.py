@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,7 @@ from meta.climb_state import ClimbState
 from meta.evaluation import mean_of_task_means, per_task_scores
 from meta.pairings_config import Cell, PairingsConfig, model_labels
 from meta.split import split_tasks
+from meta.workspace import Workspace, WorkspaceError
 from sandbox.docker import LABEL_RUN, connect, sweep
 from sandbox.images import ImageCache
 from sandbox.pool import SuiteObserver, TrialRequest, run_trials
@@ -36,7 +39,7 @@ from sandbox.results import TrialStatus, write_json_atomic
 from sandbox.task import discover
 from sandbox.trial import TrialRunner
 from task_agent.host import HarnessAgent, ModelSettings
-from task_agent.models import RetryPolicy, UsageTracker
+from task_agent.models import PriceTable, RetryPolicy, UsageTracker
 
 STATE_FILE = "pairings_state.json"
 RESULT_FILE = "pairings.json"
@@ -84,6 +87,21 @@ class PairingsRun:
             "version": STATE_VERSION, "run_id": self.run_id, "config": self.config.model_dump(mode="json"),
             "cells": self.cell_ids, "transfer": self.transfer, "errors": self.errors})
 
+    def restart_cell(self, cell: Cell) -> None:
+        """Set aside a cell killed while it was being set up (a folder, perhaps a worktree, no state).
+
+        Nothing was decided in it, but its branch exists, so it starts again under a new run id.
+        """
+        folder = self.cell_dir(cell)
+        try:
+            Workspace.open(folder / "workspace").remove()
+        except WorkspaceError:
+            pass  # killed before the worktree was made, or while git was making it
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        folder.rename(folder.with_name(f".aborted-{cell.name}-{stamp}"))
+        self.cell_ids[cell.name] = f"{self.run_id}-c{self.config.cells().index(cell):02d}-{secrets.token_hex(2)}"
+        self.save()
+
     def cell_dir(self, cell: Cell) -> Path:
         return self.out / "cells" / cell.name
 
@@ -127,12 +145,15 @@ async def run_pairings(run: PairingsRun, *, views: Callable[[Cell], ClimbView | 
             continue
         cell_dir = run.cell_dir(cell)
         resume = (cell_dir / "state.json").exists()
+        if not resume and cell_dir.exists():
+            run.restart_cell(cell)
+            cell_dir = run.cell_dir(cell)
         ctx = build_context(run.config.cell_config(cell), cell_dir, run.cell_ids[cell.name], resume=resume,
                             retry=retry, view=views(cell) if views else None, observer=observer,
                             semaphore=semaphore, images=images)
         images = images or ctx.evaluator.runner.images
         climbs[cell.name] = Climb(ctx)
-    transfer = _Transfer(run, semaphore, observer, retry)
+    transfer = _Transfer(run, semaphore, observer, retry, images)
     run.errors = {}
 
     async def one(cell: Cell) -> None:
@@ -165,22 +186,23 @@ class _Transfer:
     """Runs finished cells' final agents on held-out with the other task models."""
 
     def __init__(self, run: PairingsRun, semaphore: asyncio.Semaphore, observer: SuiteObserver | None,
-                 retry: RetryPolicy | None):
-        self.run, self.semaphore, self.observer, self.retry = run, semaphore, observer, retry
+                 retry: RetryPolicy | None, images: ImageCache | None):
+        self.run, self.semaphore, self.observer, self.retry, self.images = run, semaphore, observer, retry, images
+        climb = run.config.climb
+        self.prices = PriceTable.load(climb.prices) if climb.prices else None
+        self._lock = asyncio.Lock()
         self._runner: TrialRunner | None = None
         self._tasks: dict[str, Any] | None = None
         self._heldout: list[str] = []
 
     def _setup(self) -> None:
-        if self._runner is not None:
-            return
         climb = self.run.config.climb
         found = discover(*climb.tasks)
         self._tasks = {t.id: t for t in found.tasks}
         self._heldout = split_tasks(list(self._tasks), climb.split)[1]
         client = connect(pool_size=max(16, self.run.config.concurrency * 4))
         sweep(client, {LABEL_RUN: self.run.transfer_run_id})  # orphans of a killed earlier attempt
-        self._runner = TrialRunner(client, ImageCache(client), self.run.transfer_run_id, climb.trial)
+        self._runner = TrialRunner(client, self.images or ImageCache(client), self.run.transfer_run_id, climb.trial)
 
     async def run_cell(self, cell: Cell) -> None:
         config = self.run.config
@@ -193,7 +215,9 @@ class _Transfer:
         state = self.run.cell_state(cell)
         if state is None or state.phase != "done" or state.incumbent is None:
             return
-        self._setup()
+        async with self._lock:  # cells finish concurrently; set up (and sweep) once
+            if self._runner is None:
+                await asyncio.to_thread(self._setup)
         if not self._heldout:
             return
         await asyncio.gather(*(self._one(cell, Path(state.incumbent.agent_file), m) for m in others))
@@ -201,7 +225,8 @@ class _Transfer:
     async def _one(self, cell: Cell, agent_file: Path, task_model: str) -> None:
         climb, key = self.run.config.climb, self.run.transfer_key(cell, task_model)
         tracker = UsageTracker()
-        models = ModelSettings(task_model=task_model, base_url=climb.base_url, retry=self.retry, tracker=tracker)
+        models = ModelSettings(task_model=task_model, base_url=climb.base_url, prices=self.prices, retry=self.retry,
+                               tracker=tracker)
         agent = HarnessAgent(agent_file, models, climb.jail, label="transfer")
         requests = [TrialRequest(self._tasks[t], rep, agent, "transfer")
                     for t in self._heldout for rep in range(self.run.config.transfer_repeats)]

@@ -23,6 +23,8 @@ from meta.runs import new_run_dir
 from sandbox.results import TrialResult, TrialStatus
 
 console = Console(stderr=True)
+FIXED_AT_START = ("tasks", "meta", "task", "families", "hours", "max_experiments", "budget_usd", "plateau")
+"""Options that shape the study; a resume continues it with the values it started with."""
 
 
 def _models(text: str | None) -> list[str]:
@@ -58,6 +60,10 @@ def config_from(args: Namespace) -> PairingsConfig:
 
 def cmd_pairings(args: Namespace) -> int:
     if args.resume:
+        fixed = [f"--{k.replace('_', '-')}" for k in FIXED_AT_START if getattr(args, k, None)]
+        if fixed:  # finished cells would keep the old value: the cells would no longer be comparable
+            raise SetupError(f"a pairings study's models, tasks and budget are fixed when it starts; "
+                             f"--resume does not take {', '.join(fixed)}")
         run = PairingsRun.open(Path(args.resume))
         if args.concurrency:  # how fast, not what: safe to change between attempts
             run.config = run.config.model_copy(update={"concurrency": args.concurrency})

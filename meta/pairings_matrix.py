@@ -85,7 +85,7 @@ def matrix(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
         out.append({"meta": meta, "task": task, "same_family": members[0]["same_family"],
                     "seeds": len(members), "done": len(done), "baseline_heldout": pick("baseline_heldout"),
-                    "final_train": pick("final_train"), "final_heldout": pick("final_heldout"),
+                    "baseline_train": pick("baseline_train"), "final_train": pick("final_train"), "final_heldout": pick("final_heldout"),
                     "lift": lift, "lift_se": lift_se, "experiments": sum(c.get("experiments", 0) for c in members),
                     "keeps": sum(c.get("keeps", 0) for c in members),
                     "cost_usd": round(sum(c.get("cost_usd", 0.0) for c in members), 6)})
@@ -120,26 +120,26 @@ def transfer_table(run: PairingsRun, cells: list[dict[str, Any]]) -> list[dict[s
     rows = []
     for cell in (c for c in cells if c["status"] == "done"):
         for task in run.config.task_models:
-            if task == cell["task"]:
-                score, trials = cell.get("final_heldout"), None
-            else:
-                result = run.transfer.get(f"{cell['cell']}|{run.labels[task]}")
-                score, trials = (result["score"], result["trials"]) if result else (None, None)
+            result = {} if task == cell["task"] else run.transfer.get(f"{cell['cell']}|{run.labels[task]}") or {}
+            score = cell.get("final_heldout") if task == cell["task"] else result.get("score")
             rows.append({"cell": cell["cell"], "meta": cell["meta"], "source_task": cell["task"],
-                         "target_task": task, "own": task == cell["task"], "score": score, "trials": trials,
+                         "target_task": task, "own": task == cell["task"], "score": score,
+                         "trials": result.get("trials"), "cost_usd": result.get("cost_usd"),
                          "baseline": baseline[task],
                          "lift": None if score is None or baseline[task] is None else score - baseline[task]})
     return rows
 
 
 def collect(run: PairingsRun) -> dict[str, Any]:
-    """Everything pairings.json holds."""
+    """Everything pairings.json holds; ``cost_usd`` is the whole study's spend (climbs and transfer runs)."""
     cells = [cell_summary(run, cell) for cell in run.config.cells()]
     families = {m: run.config.family(m) for m in [*run.config.meta_models, *run.config.task_models]}
+    transfer = transfer_table(run, cells)
+    cost = sum(c.get("cost_usd", 0.0) for c in cells) + sum(t["cost_usd"] or 0.0 for t in transfer)
     return {"version": RESULT_VERSION, "run_id": run.run_id, "config": run.config.model_dump(mode="json"),
             "families": families, "labels": run.labels, "cells": cells, "matrix": matrix(cells),
-            "family_summary": family_summary(cells),
-            "transfer": transfer_table(run, cells), "errors": dict(run.errors)}
+            "family_summary": family_summary(cells), "transfer": transfer, "cost_usd": round(cost, 6),
+            "errors": dict(run.errors)}
 
 
 def write_results(run: PairingsRun) -> dict[str, Any]:
@@ -158,18 +158,19 @@ def _fmt(value: float | None, se: float | None = None, signed: bool = False) -> 
 def print_tables(data: dict[str, Any], console: Console) -> None:
     """The matrix, the family summary and the transfer table, for the terminal (models by short label).
 
-    Matrix columns: held-out score of the baseline and the final agent, the final
-    agent's train score, and keeps out of experiments, all cells of the pair together.
+    Matrix columns: held-out score of the baseline and the final agent, their train
+    scores, and keeps out of experiments, all cells of the pair together.
     """
     label = data["labels"]
     table = Table(title="held-out lift = final - baseline (mean ± s.e. over seeds)", box=box.SIMPLE_HEAD,
                   padding=(0, 0), pad_edge=False)
-    for name in ("meta", "task", "family", "seeds", "base", "final", "lift", "train", "keeps", "USD"):
+    for name in ("meta", "task", "family", "seeds", "base", "final", "lift", "train base→final", "keeps", "USD"):
         table.add_column(name, justify="left" if name in ("meta", "task", "family") else "right")
     for row in data["matrix"]:
         table.add_row(label[row["meta"]], label[row["task"]], "same" if row["same_family"] else "cross",
                       f"{row['done']}/{row['seeds']}", _fmt(row["baseline_heldout"]), _fmt(row["final_heldout"]),
-                      _fmt(row["lift"], row["lift_se"], signed=True), _fmt(row["final_train"]),
+                      _fmt(row["lift"], row["lift_se"], signed=True),
+                      f"{_fmt(row['baseline_train'])}→{_fmt(row['final_train'])}",
                       f"{row['keeps']}/{row['experiments']}", f"{row['cost_usd']:.2f}")
     console.print(table)
     fam = data["family_summary"]
@@ -186,5 +187,6 @@ def print_tables(data: dict[str, Any], console: Console) -> None:
             transfer.add_row(row["cell"], label[row["target_task"]] + own, _fmt(row["score"]),
                              _fmt(row["baseline"]), _fmt(row["lift"], signed=True))
         console.print(transfer)
+    console.print(f"spent {data['cost_usd']:.2f} USD in all (climbs and transfer runs)")
     for cell, error in data.get("errors", {}).items():
         console.print(f"[red]{cell}: {error}[/red]")

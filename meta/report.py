@@ -91,7 +91,8 @@ def run_sections(record: RunRecord, charts: dict[str, Chart]) -> list[str]:
     return [_summary(record), _running_best(record, charts), _experiments(record),
             section("Task × experiment", "Mean reward of each candidate on each train task, from the decision "
                     "that measured it. Hatched grey: not evaluated (the keep rule stopped early, or a gate "
-                    "refused the edit before any trial); red: failed.", image(charts["heatmap"]), "heatmap"),
+                    "refused the edit before any trial); red: failed; outlined: kept.", image(charts["heatmap"]),
+                    "heatmap"),
             _kept_edits(record), _resources(charts), _failures(record)]
 
 
@@ -119,8 +120,9 @@ def _summary(record: RunRecord) -> str:
 
 def _running_best(record: RunRecord, charts: dict[str, Chart]) -> str:
     return section("Running best", "Each dot is one candidate's train score (selection data: it may flatter "
-                   "the candidate). Green dots were kept, labelled with their descriptions; the blue line is "
-                   "the incumbent's honest train score, the dashed orange line its held-out score.",
+                   "the candidate). Green dots were kept, numbered by experiment and described in the key under "
+                   "the chart; the blue line is the incumbent's honest train score, the dashed orange line its "
+                   "held-out score.",
                    image(charts["running_best"]), "running-best")
 
 

@@ -19,6 +19,8 @@ from sandbox.results import TrialResult
 
 UNSCORED = ("invalid", "crash")
 """Statuses whose candidate never ran on the train suite."""
+RUN_FOLDERS = ("baseline", "experiments", "heldout", "final")
+"""Top-level folders of a run folder that hold trial batches."""
 
 
 def _lines(path: Path) -> list[str]:
@@ -107,9 +109,7 @@ class RunRecord:
         Trials that started before the batch did (left by a killed process that
         wrote into the same folder) are not part of it and are left out.
         """
-        folder = Path(event.get("folder", ""))
-        if not folder.is_absolute():
-            folder = self.run_dir / folder
+        folder = self.local(Path(event.get("folder", "")))
         if not (folder / "trials").is_dir():
             return []
         start = _batch_start(event)
@@ -123,6 +123,22 @@ class RunRecord:
                 continue
             found.append((result, result_file.parent))
         return found
+
+    def local(self, folder: Path) -> Path:
+        """A folder the ledger names, found in this run folder even after the run folder was moved.
+
+        The climb logs absolute paths; a run folder copied elsewhere (off the machine
+        that ran it) still holds the same layout under its own top-level folders.
+        """
+        if not folder.is_absolute():
+            return self.run_dir / folder
+        if folder.is_dir():
+            return folder
+        parts = folder.parts
+        for i, part in enumerate(parts):
+            if part in RUN_FOLDERS and (self.run_dir.joinpath(*parts[i:])).is_dir():
+                return self.run_dir.joinpath(*parts[i:])
+        return folder
 
     def batches(self, *, stage: str | None = None, exp: int | None = None) -> list[dict[str, Any]]:
         return [e for e in self.of_kind("trial_batch")

@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Patch, Rectangle
 
 from meta.pairings import PairingsRun
 from meta.pairings_matrix import collect
 from meta.report import REPORT_FILE, Report, write_run_report
-from meta.report_charts import KEPT, TRAIN, Chart, save_chart
+from meta.report_charts import MAX_WIDTH, NOT_RUN, Chart, save_chart
 from meta.report_data import mean_se
 from meta.report_html import Raw, esc, image, num, page, pm, section, table
 
@@ -33,33 +36,53 @@ def write_pairings_report(folder: Path, out: Path | None = None) -> Report:
     budget = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in stop.items() if v is not None)
     subtitle = (f"{len(cfg['meta_models'])} meta × {len(cfg['task_models'])} task models × {cfg['seeds']} "
                 f"seed(s); budget per cell: {esc(budget)}; {sum(c['status'] == 'done' for c in data['cells'])} "
-                f"of {len(data['cells'])} cells finished")
+                f"of {len(data['cells'])} cells finished; {data['cost_usd']:.2f} USD spent")
     path.write_text(page(f"Pairings report: {run.out.name}", subtitle, sections), encoding="utf-8")
     return Report(path, {**charts, **{f"{name}/running_best": r.charts["running_best"]
                                       for name, r in cell_reports.items()}})
 
 
 def lift_chart(rows: list[dict[str, Any]], names: dict[str, str], path: Path) -> Chart:
-    """Held-out lift per (meta, task) pair with standard-error bars; same-family pairs green."""
-    labels = [f"{names[r['meta']]}\n→ {names[r['task']]}" for r in rows]
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(rows) + 2), 4.4))
-    for same, colour, name in ((True, KEPT, "same family"), (False, TRAIN, "cross family")):
-        index = [i for i, r in enumerate(rows) if r["same_family"] == same]
-        if index:
-            ax.bar(index, [rows[i]["lift"] or 0.0 for i in index], yerr=[rows[i]["lift_se"] or 0.0 for i in index],
-                   capsize=4, color=colour, label=name)
-    for i, row in enumerate(rows):  # a zero bar is invisible: say its value
-        text = "no finished cell" if row["lift"] is None else f"{row['lift']:+.2f}"
-        ax.annotate(text, (i, max(row["lift"] or 0.0, 0.0) + (row["lift_se"] or 0.0)), xytext=(0, 3),
-                    textcoords="offset points", ha="center", fontsize=8)
-    ax.set_xticks(range(len(rows)), labels)
-    ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_ylabel("held-out lift (final − baseline)")
-    ax.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    ax.set_title("Lift per pairing (mean ± standard error over seeds)")
-    ax.tick_params(axis="x", labelsize=8)
-    ax.margins(y=0.15)
-    return save_chart(fig, path, "Lift per pairing")
+    """The matrix itself: held-out lift per (meta, task) pairing, mean ± standard error over seeds.
+
+    Same-family pairings are outlined; a pairing without a finished cell is hatched.
+    """
+    metas, tasks = list(dict.fromkeys(r["meta"] for r in rows)), list(dict.fromkeys(r["task"] for r in rows))
+    at = {(r["meta"], r["task"]): r for r in rows}
+    values = np.array([[np.nan if at[m, t]["lift"] is None else at[m, t]["lift"] for t in tasks] for m in metas],
+                      dtype=float).reshape(len(metas), len(tasks))
+    finite = values[np.isfinite(values)]
+    reach = max(0.05, float(np.abs(finite).max())) if finite.size else 1.0
+    fig, ax = plt.subplots(figsize=(min(max(5.5, 1.7 * len(tasks) + 3), MAX_WIDTH),
+                                    max(2.8, 0.85 * len(metas) + 1.9)))
+    cmap = matplotlib.colormaps["RdBu"].with_extremes(bad=NOT_RUN)
+    image_ = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=-reach, vmax=reach, aspect="auto")
+    for (i, j), value in np.ndenumerate(values):
+        row = at[metas[i], tasks[j]]
+        if np.isnan(value):
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor="#b5b5b5",
+                                   linewidth=0))
+            text = "no finished\ncell"
+        else:
+            text = f"{value:+.2f}" + ("" if row["lift_se"] is None else f"\n± {row['lift_se']:.2f}")
+            text += f"\n{row['done']} seed{'s' if row['done'] != 1 else ''}"
+        dark = not np.isnan(value) and abs(value) > 0.6 * reach
+        ax.text(j, i, text, ha="center", va="center", fontsize=8.5, color="white" if dark else "black")
+        if row["same_family"]:
+            ax.add_patch(Rectangle((j - 0.48, i - 0.48), 0.96, 0.96, fill=False, edgecolor="black", linewidth=2.5))
+    tilt = len(tasks) > 4
+    ax.set_xticks(range(len(tasks)), [names[t] for t in tasks], fontsize=9, rotation=25 if tilt else 0,
+                  ha="right" if tilt else "center", rotation_mode="anchor")
+    ax.set_yticks(range(len(metas)), [names[m] for m in metas], fontsize=9)
+    ax.set_xlabel("task model")
+    ax.set_ylabel("meta model")
+    fig.colorbar(image_, ax=ax, label="held-out lift (final − baseline)", fraction=0.05, pad=0.03)
+    fig.legend(handles=[Patch(facecolor="none", edgecolor="black", linewidth=2.5, label="same family"),
+                        Patch(facecolor=NOT_RUN, hatch="///", edgecolor="#b5b5b5", label="no finished cell")],
+               loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, frameon=False, fontsize=9)
+    ax.set_title("Held-out lift per pairing (mean ± standard error over seeds)")
+    lifts = {f"{names[m]} -> {names[t]}": at[m, t]["lift"] for m in metas for t in tasks}
+    return save_chart(fig, path, "Lift per pairing", {"lift": lifts})
 
 
 def pairings_sections(data: dict[str, Any], charts: dict[str, Chart], cell_reports: dict[str, Report],
@@ -70,12 +93,13 @@ def pairings_sections(data: dict[str, Any], charts: dict[str, Chart], cell_repor
                    + [[label[m], m, "task", families[m]] for m in data["config"]["task_models"]])
     matrix_rows = [[label[r["meta"]], label[r["task"]], "same" if r["same_family"] else "cross",
                     f"{r['done']}/{r['seeds']}",
-                    num(r["baseline_heldout"]), num(r["final_train"]), num(r["final_heldout"]),
+                    num(r["baseline_train"]), num(r["final_train"]), num(r["baseline_heldout"]),
+                    num(r["final_heldout"]),
                     pm(r["lift"], r["lift_se"], signed=True), r["experiments"], r["keeps"], num(r["cost_usd"], 2)]
                    for r in data["matrix"]]
-    matrix_html = table(["meta model", "task model", "family", "seeds done", "baseline held-out", "final train",
-                         "final held-out", "lift", "experiments", "keeps", "USD"], matrix_rows,
-                        numeric=(4, 5, 6, 7, 8, 9, 10))
+    matrix_html = table(["meta model", "task model", "family", "seeds done", "baseline train", "final train",
+                         "baseline held-out", "final held-out", "lift", "experiments", "keeps", "USD"], matrix_rows,
+                        numeric=(4, 5, 6, 7, 8, 9, 10, 11))
     fam = data["family_summary"]
     family_html = table(["pairings", "cells", "held-out lift"], [
         ["same family", fam["same_family"]["cells"], pm(fam["same_family"]["lift"], fam["same_family"]["lift_se"],

@@ -37,7 +37,7 @@ def running_best(record: RunRecord) -> dict[str, Any]:
     heldout = final.get("heldout") if isinstance(final.get("heldout"), dict) else {}
     final_point = None
     if rows and heldout.get("final", {}).get("mean") is not None:
-        final_point = (rows[-1].exp, heldout["final"]["mean"])
+        final_point = (rows[-1].exp + 0.5, heldout["final"]["mean"])  # after the last experiment
     return {"train": (train_x, train_y), "heldout": (held_x, held_y), "candidates": dict(candidates),
             "final_heldout": final_point, "last_exp": rows[-1].exp if rows else 0}
 
@@ -45,7 +45,7 @@ def running_best(record: RunRecord) -> dict[str, Any]:
 def task_heatmap(record: RunRecord) -> dict[str, Any]:
     """Mean reward per (train task, experiment); None where the task was not run.
 
-    Column 0 is the baseline (its trial folder); column k the candidate of
+    Column 0 is the baseline; column k the candidate of
     experiment k, from its decision event's ``candidate_means``. An experiment
     stopped by a gate before measuring has an all-None column.
     """
@@ -65,6 +65,10 @@ def task_heatmap(record: RunRecord) -> dict[str, Any]:
 
 
 def _baseline_means(record: RunRecord) -> dict[str, float]:
+    """From the ``baseline_done`` event; from the baseline's trial folder for a ledger without one."""
+    done = record.of_kind("baseline_done")
+    if done and done[-1].get("train_means") is not None:
+        return {task: float(v) for task, v in done[-1]["train_means"].items()}
     scores: dict[str, list[float]] = defaultdict(list)
     for event in record.batches(stage="baseline"):
         for result, _ in record.batch_trials(event):

@@ -13,20 +13,34 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from meta.cli import build_parser
+from meta.cli import build_parser, main
 from meta.climb_config import StopConfig
 from meta.climb_setup import SetupError
 from meta.pairings import STATE_FILE, PairingsRun
 from meta.pairings_cli import config_from
 from meta.pairings_config import PairingsConfig, model_family, model_labels
 from meta.pairings_matrix import family_summary, matrix
-from tests.climb_helpers import BASE_PROMPT, TASKS, answer, climb_config, edit, judge_script, make_repo, meta_script
+from meta.report import write_report
+from meta.workspace import Workspace
+from sandbox.results import TrialResult
+from tests.climb_helpers import (
+    BASE_PROMPT,
+    TASKS,
+    answer,
+    climb_config,
+    edit,
+    git,
+    judge_script,
+    make_repo,
+    meta_script,
+)
 from tests.conftest import leftover_containers
-from tests.test_climb_resume import wait_for
+from tests.test_climb_resume import events, wait_for
 
 CLIMB = str(Path(sys.executable).parent / "climb")
 FIX_A = "Before you finish, check your work."
@@ -99,28 +113,64 @@ def test_cli_arguments_make_the_config(tmp_path):
     args = build_parser().parse_args([
         "pairings", str(repo / "tasks"), "--repo", str(repo), "--meta", "anthropic:claude-a,openai:gpt-b",
         "--task", "anthropic:claude-c, openai:gpt-d", "--seeds", "3", "--max-experiments", "4",
-        "--budget-usd", "2.5", "-n", "8", "--families", "openai:gpt-d=anthropic", "--heldout-fraction", "0.3"])
+        "--budget-usd", "2.5", "--hours", "1.5", "-n", "8", "--families", "openai:gpt-d=anthropic",
+        "--heldout-fraction", "0.3"])
     config = config_from(args)
     assert config.meta_models == ["anthropic:claude-a", "openai:gpt-b"]
     assert config.task_models == ["anthropic:claude-c", "openai:gpt-d"]
     assert config.seeds == 3 and config.concurrency == 8 and config.families == {"openai:gpt-d": "anthropic"}
     assert config.climb.stop.max_experiments == 4 and config.climb.stop.budget_usd == 2.5
+    assert config.climb.stop.hours == 1.5
     assert config.climb.split.heldout_fraction == 0.3
     args = build_parser().parse_args(["pairings", str(repo / "tasks"), "--meta", "a:b", "--task", "c:d"])
     with pytest.raises(SetupError, match="budget"):
         config_from(args)
 
 
+def test_resume_refuses_to_change_the_study(tmp_path, capsys):
+    # Finished cells would keep the old budget, so the cells would no longer be comparable.
+    assert main(["pairings", "--resume", str(tmp_path), "--hours", "2", "--meta", "a:b"]) == 3
+    assert "--resume does not take --meta, --hours" in capsys.readouterr().err
+
+
+def test_a_cell_killed_during_setup_starts_again(tmp_path):
+    """Killed between making its worktree and writing its state: nothing decided, but the branch exists."""
+    repo = make_repo(tmp_path)
+    climb = climb_config(repo, "scripted:m.json", "scripted:t.json", "scripted:j.json", stop={"max_experiments": 1})
+    config = PairingsConfig(meta_models=["scripted:/m/a.meta.json"], task_models=["scripted:/t/a.task.json"],
+                            climb=climb)
+    run = PairingsRun.create(config, tmp_path / "study", "pairings-setup")
+    cell = config.cells()[0]
+    Workspace.create(repo, run.cell_dir(cell), run.cell_ids[cell.name])
+    run.restart_cell(cell)
+    assert not run.cell_dir(cell).exists() and run.cell_ids[cell.name] != "pairings-setup-c00"
+    assert PairingsRun.open(run.out).cell_ids == run.cell_ids
+    Workspace.create(repo, run.cell_dir(cell), run.cell_ids[cell.name])  # the fresh start now succeeds
+    assert f"climb/{run.cell_ids[cell.name]}" in git(repo, "branch", "--list", "climb/*")
+
+
+def max_overlap(results: list[TrialResult]) -> int:
+    """The most trials that ran at the same moment (each holds its slot from start to finish)."""
+    edges = sorted([(datetime.fromisoformat(r.started_at), 1) for r in results]
+                   + [(datetime.fromisoformat(r.finished_at), -1) for r in results])
+    running = peak = 0
+    for _, step in edges:
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
 def test_matrix_and_family_summary_from_cells():
     def cell(meta, task, seed, same, lift):
         return {"cell": f"{meta}{task}{seed}", "meta": meta, "task": task, "seed": seed, "same_family": same,
                 "status": "done", "lift": lift, "baseline_heldout": 0.2, "final_heldout": 0.2 + lift,
-                "final_train": 0.5, "experiments": 2, "keeps": 1, "cost_usd": 1.0}
+                "baseline_train": 0.1, "final_train": 0.5, "experiments": 2, "keeps": 1, "cost_usd": 1.0}
     cells = [cell("A", "a", 0, True, 0.4), cell("A", "a", 1, True, 0.2), cell("A", "b", 0, False, 0.1),
              cell("A", "b", 1, False, -0.1)]
     rows = {(r["meta"], r["task"]): r for r in matrix(cells)}
     assert rows[("A", "a")]["lift"] == pytest.approx(0.3) and rows[("A", "a")]["lift_se"] == pytest.approx(0.1)
     assert rows[("A", "b")]["done"] == 2 and rows[("A", "b")]["cost_usd"] == 2.0
+    assert rows[("A", "b")]["baseline_train"] == pytest.approx(0.1) and rows[("A", "b")]["final_train"] == 0.5
     summary = family_summary(cells)
     assert summary["same_family"]["lift"] == pytest.approx(0.3) and summary["cross_family"]["cells"] == 2
     assert summary["difference"]["lift"] == pytest.approx(0.3)
@@ -165,7 +215,7 @@ def test_pairings_matrix_report_and_resume_after_kill(tmp_path, docker_client):
     assert by_pair[("b.meta.json", "b.task.json")]["lift"] == 1.0
     assert by_pair[("a.meta.json", "b.task.json")]["lift"] == 0.0
     assert by_pair[("b.meta.json", "a.task.json")]["keeps"] == 0
-    assert all(r["experiments"] == 2 and r["same_family"] == (Path(r["meta"]).name[0] == Path(r["task"]).name[0])
+    assert all(r["baseline_train"] == 0.0 and r["experiments"] == 2 and r["same_family"] == (Path(r["meta"]).name[0] == Path(r["task"]).name[0])
                for r in data["matrix"])
     assert data["family_summary"]["same_family"] == {"cells": 2, "lift": 1.0, "lift_se": 0.0}
     assert data["family_summary"]["cross_family"]["lift"] == 0.0
@@ -176,11 +226,23 @@ def test_pairings_matrix_report_and_resume_after_kill(tmp_path, docker_client):
     assert transfer[("a.meta__a.task__s0", "a.task.json")]["score"] == 1.0
     assert "same family" in second.stdout and "transfer" in second.stdout
 
+    # Every cell: its own run folder and branch, the same split and the same budget.
+    branches = git(config.climb.repo, "branch", "--list", "climb/*")
+    state = json.loads((out / STATE_FILE).read_text())
+    assert all(f"climb/{run_id}" in branches for run_id in state["cells"].values())
+    splits = [next(e for e in events(out / "cells" / n) if e["kind"] == "split") for n in cells]
+    assert all((s["train"], s["heldout"]) == (splits[0]["train"], splits[0]["heldout"]) for s in splits)
+    budgets = [json.loads((out / "cells" / n / "config.json").read_text())["stop"] for n in cells]
+    assert all(b == budgets[0] for b in budgets)
+    # One concurrency budget for the whole study, though four cells ran at once.
+    results = [TrialResult.model_validate_json(p.read_text()) for p in out.rglob("trials/*/result.json")]
+    assert len(results) > 4 * config.concurrency and max_overlap(results) <= config.concurrency
+
     html = (out / "report.html").read_text()
     for heading in ("Matrix", "Same family vs cross family", "Transfer", "Cells"):
         assert f"<h2>{heading}</h2>" in html
-    assert (out / "report-lift.png").stat().st_size > 5000
+    lift = write_report(out).charts["lift"].data["lift"]  # the matrix as drawn
+    assert lift == {"a.meta -> a.task": 1.0, "a.meta -> b.task": 0.0, "b.meta -> a.task": 0.0, "b.meta -> b.task": 1.0}
     assert all((out / "cells" / n / "report.html").is_file() for n in cells)
-    state = json.loads((out / STATE_FILE).read_text())
     for run_id in [*state["cells"].values(), f"{state['run_id']}-transfer"]:
         assert leftover_containers(docker_client, run_id) == []

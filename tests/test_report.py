@@ -107,7 +107,8 @@ def test_charts_hold_the_expected_series(fixture_run, tmp_path):
     assert [x for x, _ in best["invalid / crash (not scored)"]] == [4.0]
     assert best["incumbent, train"][0] == (0.0, 0.0) and best["incumbent, train"][-1] == (4.0, 0.8)
     assert best["incumbent, held-out"][0] == (0.0, 0.0) and best["incumbent, held-out"][-1] == (4.0, 1.0)
-    assert best["final, held-out (head to head)"] == [(4.0, 1.0)]
+    assert best["final, held-out (head to head)"] == [(4.5, 1.0)]  # drawn after the last experiment
+    assert best["kept_key"] == ["2  ask the agent to check its work"]  # the key under the chart
 
     heat = report.charts["heatmap"].data
     assert heat["exps"] == [0, 1, 2, 3, 4] and len(heat["tasks"]) == 10
@@ -158,6 +159,21 @@ def test_failure_modes_group_the_incumbents_failed_train_trials(fixture_run):
     by_message = {g.example: g for g in group(failed, "final_message")}
     assert set(by_message) == set(GIVE_UP)
     assert sum(g.count for g in by_message.values()) == len(failed)
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_a_moved_run_folder_still_finds_its_trials(fixture_run, tmp_path):
+    """The ledger names trial folders by absolute path; a run folder copied off its machine still reports."""
+    run_dir, stuck = fixture_run
+    moved = tmp_path / "elsewhere" / "run"
+    shutil.move(run_dir, moved)
+    try:
+        failed, total = failed_trials(RunRecord.load(moved))
+        assert {f.task for f in failed} == set(stuck) and total > len(failed)
+        assert "FAIL: expected" in write_run_report(moved).path.read_text()
+    finally:
+        shutil.move(moved, run_dir)
 
 
 def test_report_of_a_climb_that_has_only_its_baseline(tmp_path):
