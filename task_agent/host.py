@@ -36,6 +36,8 @@ __all__ = ["HarnessAgent", "ModelSettings"]
 log = logging.getLogger(__name__)
 
 STDERR_TAIL = 3000
+DONE_GRACE_SEC = 2.0
+"""How long agent.py may take to exit after reporting done before its group is killed."""
 
 
 class HarnessAgent:
@@ -140,7 +142,16 @@ class HarnessAgent:
                 task.add_done_callback(pending.discard)
             if failure:
                 raise failure[0]
-            await proc.wait()
+            if session.done is None:
+                await proc.wait()
+            else:
+                try:  # it said it is done: a thread or child it left running must not hold the trial
+                    await asyncio.wait_for(proc.wait(), DONE_GRACE_SEC)
+                except asyncio.TimeoutError:
+                    session.lingered = True  # run()'s cleanup kills the group
+                    with open(ctx.logs_dir / "agent-stderr.txt", "a") as log_file:
+                        log_file.write(f"[climb] agent.py reported done but had not exited after "
+                                       f"{DONE_GRACE_SEC:g} s; its processes were killed\n")
         except BrokenPipeError:
             pass
         finally:
@@ -154,7 +165,7 @@ class HarnessAgent:
         leftover = "; ".join(f"scripted model {client.name}: {client.remaining()} responses left unconsumed"
                              for client in session.clients.values()
                              if isinstance(client, ScriptedModel) and client.remaining())
-        if returncode == 0 and session.done and session.done.get("status") == "ok":
+        if (returncode == 0 or session.lingered) and session.done and session.done.get("status") == "ok":
             if leftover:
                 raise AgentError(leftover, "script_unconsumed")
             return session.outcome()

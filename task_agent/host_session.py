@@ -53,6 +53,8 @@ class _Session:
         self.calls = 0
         self.model: str | None = None
         self.done: dict[str, Any] | None = None
+        self.lingered = False
+        """It reported done but did not exit (a thread or child kept it alive) and was killed."""
         self.write_lock = asyncio.Lock()
         self.agent_deadline = 0.0
 

@@ -57,6 +57,9 @@ BROKEN = {
     "garbage_on_channel": (("import os, sys, time\nasync def run(ctx):\n"
                             "    os.write(int(sys.argv[2]), b'not json\\n')\n    time.sleep(60)\n"),
                            TrialStatus.AGENT_ERROR, "JSONDecodeError"),
+    "lingering_thread": (("import threading, time\nasync def run(ctx):\n"
+                          "    threading.Thread(target=time.sleep, args=(3600,)).start()\n"),
+                         TrialStatus.OK, ""),  # done is done: killed after a short grace, not timed out
     "malformed_request": (  # a request without its fields is refused, not left unanswered
         ("from task_agent.runtime import ChannelError\n"
          "async def run(ctx):\n"
