@@ -164,7 +164,9 @@ async def reflect(model: ModelClient, *, diff: str, description: str, hypothesis
     prompt = reflection_prompt(diff=redact(diff, names), description=redact(description, names),
                                hypothesis=redact(hypothesis, names))
     messages: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
-    reply = await model.complete(messages, system=SYSTEM_PROMPT, tools=[VERDICT_TOOL], max_tokens=max_tokens)
+    ask = {"system": SYSTEM_PROMPT, "tools": [VERDICT_TOOL], "max_tokens": max_tokens,
+           "tool_choice": VERDICT_TOOL["name"]}  # forced where the provider honours it; else the nudge
+    reply = await model.complete(messages, **ask)
     verdict = parse_verdict(reply)
     if verdict is not None:
         return verdict
@@ -178,7 +180,7 @@ async def reflect(model: ModelClient, *, diff: str, description: str, hypothesis
                      {"role": "user", "content": [*answers, {"type": "text", "text": _NUDGE}]}]
     else:  # an empty assistant turn cannot be sent back
         messages = [{"role": "user", "content": f"{prompt}\n\n{_NUDGE}"}]
-    second = await model.complete(messages, system=SYSTEM_PROMPT, tools=[VERDICT_TOOL], max_tokens=max_tokens)
+    second = await model.complete(messages, **ask)
     verdict = parse_verdict(second)
     if verdict is not None:
         return verdict

@@ -4,9 +4,10 @@ It gets a task instruction and a Linux container, and works until it is done.
 Everything here is fair game for an edit: the prompt, the model, the tools,
 the loop. What it may use comes from the fixed runtime (task_agent/runtime.py):
 ``ctx.instruction``, ``ctx.env.run(command)``, ``ctx.env.read_file`` /
-``write_file``, ``ctx.model.complete(...)``, ``ctx.observe(results)``,
-``ctx.time_left()``. It runs in a jail: no network, no docker, no files of the
-host; commands run in the task's container.
+``write_file``, ``ctx.model.complete(...)`` (``tool_choice="any"`` or a
+tool's name forces a tool call), ``ctx.observe(results)``, ``ctx.time_left()``.
+It runs in a jail: no network, no docker, no files of the host; commands run
+in the task's container.
 """
 
 from __future__ import annotations

@@ -109,7 +109,8 @@ class _Session:
         try:
             reply = await client.complete(request["messages"], system=request.get("system", ""),
                                           tools=request.get("tools") or [],
-                                          max_tokens=int(request.get("max_tokens") or 4096))
+                                          max_tokens=int(request.get("max_tokens") or 4096),
+                                          tool_choice=request.get("tool_choice"))
         except ScriptExhaustedError as exc:
             # Not a request the agent could fix: the test double is wrong. Fail the trial,
             # even if agent.py catches ModelError and carries on.

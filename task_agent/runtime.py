@@ -136,10 +136,13 @@ class Model:
         self._system_recorded = False
 
     async def complete(self, messages: list[dict[str, Any]], *, system: str = "",
-                       tools: list[dict[str, Any]] | None = None, max_tokens: int = 4096) -> Reply:
+                       tools: list[dict[str, Any]] | None = None, max_tokens: int = 4096,
+                       tool_choice: str | None = None) -> Reply:
+        """One model turn. tool_choice: None or "auto" (the model decides), "any" (it must
+        call a tool), "none" (it must not), or a tool's name (it must call that one)."""
         self._record_inputs(messages, system)
         data = await self._channel.call("complete", model=self.name, messages=messages, system=system,
-                                        tools=tools or [], max_tokens=max_tokens)
+                                        tools=tools or [], max_tokens=max_tokens, tool_choice=tool_choice)
         reply = Reply.from_json(data)
         self._trajectory.agent(reply)
         self._seen_messages = len(messages)

@@ -100,3 +100,37 @@ async def test_every_tool_use_is_answered_in_one_user_message(tmp_path, runner, 
     assert second["system"][-1]["cache_control"] == {"type": "ephemeral"}
     assert second["tools"][-1]["cache_control"] == {"type": "ephemeral"}
     assert results[-1]["cache_control"] == {"type": "ephemeral"}
+
+
+async def test_agent_py_can_force_a_tool_call_through_the_jail(tmp_path, runner, fake_llm_server):
+    """tool_choice crosses the channel to the SDK; a bad one comes back to agent.py as an error."""
+    task = load_task(make_task(tmp_path, "hello"))
+    forcing = tmp_path / "agent.py"
+    forcing.write_text(AGENT_PY.read_text().replace(
+        "tools=tools, max_tokens=MAX_TOKENS)", "tools=tools, max_tokens=MAX_TOKENS, tool_choice='any')"))
+    assert "tool_choice='any'" in forcing.read_text(), "agent.py's model call changed: update this test"
+    fake_llm_server.enqueue(message_body(text="", tool_uses=[
+        {"id": "toolu_a", "name": "run_shell", "input": {"command": "echo hello > /app/out.txt"}}]))
+    fake_llm_server.enqueue(message_body(text="Done."))
+    trial_id = new_trial_id(task, 0)
+    spec = TrialSpec(task, 0, trial_id, tmp_path / "run" / trial_id)
+    result = await runner.run(spec, HarnessAgent(forcing, settings(fake_llm_server)))
+    assert (result.status, result.reward) == (TrialStatus.OK, 1.0), result.error
+    assert [b.get("tool_choice") for b in fake_llm_server.bodies()] == [{"type": "any"}] * 2
+
+    bad = tmp_path / "bad.py"
+    bad.write_text("from task_agent.runtime import ModelError\n"
+                   "async def run(ctx):\n"
+                   "    try:\n"
+                   "        await ctx.model.complete([{'role': 'user', 'content': 'hi'}], tool_choice='all',\n"
+                   "                                 tools=[{'name': 't', 'description': 'd',\n"
+                   "                                         'input_schema': {'type': 'object'}}])\n"
+                   "    except ModelError as exc:\n"
+                   "        assert 'none of' in str(exc), exc\n"
+                   "    else:\n"
+                   "        raise AssertionError('an unknown tool_choice was accepted')\n")
+    trial_id = new_trial_id(task, 1)
+    spec = TrialSpec(task, 1, trial_id, tmp_path / "run" / trial_id)
+    result = await runner.run(spec, HarnessAgent(bad, settings(fake_llm_server)))
+    assert result.status == TrialStatus.OK, result.error
+    assert len(fake_llm_server.requests) == 2  # the bad call never reached the server

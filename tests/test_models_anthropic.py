@@ -273,3 +273,19 @@ async def test_key_and_base_url_come_from_the_environment(server, clock, monkeyp
     headers = server.requests[0].headers
     # SDK 2.x sends the key as a bearer token.
     assert "sk-ant-test" in (headers.get("x-api-key", "") + headers.get("authorization", ""))
+
+
+async def test_tool_choice_is_sent_per_the_api_and_checked_first(server, client_for):
+    client = client_for()
+    messages = [{"role": "user", "content": "Go."}]
+    for choice, sent in (("any", {"type": "any"}), ("finish", {"type": "tool", "name": "finish"}),
+                         ("none", {"type": "none"}), ("auto", None), (None, None)):
+        server.enqueue(message_body(text="ok"))
+        await client.complete(messages, tools=TOOLS, max_tokens=50, tool_choice=choice)
+        assert server.bodies("/v1/messages")[-1].get("tool_choice") == sent, choice
+    calls = len(server.requests)
+    with pytest.raises(ModelRequestError, match="'nope' is none of"):
+        await client.complete(messages, tools=TOOLS, max_tokens=50, tool_choice="nope")
+    with pytest.raises(ModelRequestError, match="needs tools"):
+        await client.complete(messages, max_tokens=50, tool_choice="any")
+    assert len(server.requests) == calls  # refused before anything was sent

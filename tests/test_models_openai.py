@@ -301,3 +301,12 @@ async def test_key_and_base_url_come_from_the_environment(server, monkeypatch):
 )
 def test_max_tokens_field_depends_on_the_endpoint(base_url, field):
     assert max_tokens_field(base_url) == field
+
+
+async def test_tool_choice_maps_to_chat_completions(server, model):
+    messages = [{"role": "user", "content": "Go."}]
+    for choice, sent in (("any", "required"), ("none", "none"), (None, None),
+                         ("bash", {"type": "function", "function": {"name": "bash"}})):
+        server.enqueue(chat_completion_body(content="ok"))
+        await model.complete(messages, tools=TOOLS, max_tokens=50, tool_choice=choice)
+        assert server.bodies("/v1/chat/completions")[-1].get("tool_choice") == sent, choice

@@ -10,7 +10,7 @@ from typing import Any
 import anthropic
 
 from task_agent.messages import Reply, Usage
-from task_agent.models.base import AccountedClient
+from task_agent.models.base import AccountedClient, check_tool_choice
 from task_agent.models.errors import ModelConfigError, ModelError
 from task_agent.models.pricing import PriceTable
 from task_agent.models.retry import RetryPolicy, call_with_retries, classify_sdk_error
@@ -80,8 +80,10 @@ class AnthropicClient(AccountedClient):
         system: str = "",
         tools: Sequence[dict[str, Any]] = (),
         max_tokens: int,
+        tool_choice: str | None = None,
     ) -> Reply:
-        request = build_request(messages, system=system, tools=tools)
+        request = build_request(messages, system=system, tools=tools,
+                                tool_choice=check_tool_choice(tool_choice, tools, PROVIDER))
 
         async def attempt(timeout: float) -> anthropic.types.Message:
             # An explicit timeout also skips the SDK's refusal of large
@@ -104,7 +106,8 @@ class AnthropicClient(AccountedClient):
 
 
 def build_request(
-    messages: Sequence[dict[str, Any]], *, system: str, tools: Sequence[dict[str, Any]]
+    messages: Sequence[dict[str, Any]], *, system: str, tools: Sequence[dict[str, Any]],
+    tool_choice: str | None = None,
 ) -> dict[str, Any]:
     """The ``messages.create`` arguments, with cache breakpoints on the stable prefix.
 
@@ -119,6 +122,9 @@ def build_request(
     if tools:
         request["tools"] = [dict(t) for t in tools]
         request["tools"][-1]["cache_control"] = _CACHE
+    if tool_choice:  # checked by check_tool_choice: "any", "none" or a tool's name
+        request["tool_choice"] = {"type": tool_choice} if tool_choice in ("any", "none") else {
+            "type": "tool", "name": tool_choice}
     if request["messages"]:
         _mark_last_block(request["messages"][-1])
     return request

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from task_agent.messages import Reply, Usage
+from task_agent.models.errors import ModelRequestError
 from task_agent.models.pricing import PriceTable
 from task_agent.models.usage import UsageTracker
 
@@ -24,6 +25,7 @@ class ModelClient(Protocol):
         system: str = "",
         tools: Sequence[dict[str, Any]] = (),
         max_tokens: int,
+        tool_choice: str | None = None,
     ) -> Reply:
         """One model turn.
 
@@ -32,6 +34,8 @@ class ModelClient(Protocol):
             system: The system prompt.
             tools: Tool definitions: ``{"name", "description", "input_schema"}``.
             max_tokens: Cap on generated tokens.
+            tool_choice: None or "auto" (the model decides), "any" (it must call a tool),
+                "none" (it must not), or one tool's name (it must call that one).
 
         Returns:
             The reply; its ``content`` can be appended verbatim as the assistant turn.
@@ -44,6 +48,22 @@ class ModelClient(Protocol):
     async def aclose(self) -> None:
         """Release connections. Safe to call twice."""
         ...
+
+
+TOOL_CHOICES = ("auto", "any", "none")
+
+
+def check_tool_choice(tool_choice: str | None, tools: Sequence[dict[str, Any]], provider: str) -> str | None:
+    """The tool choice, normalised ("auto" -> None), or a ModelRequestError naming the valid ones."""
+    if tool_choice in (None, "auto"):
+        return None
+    names = [t.get("name") for t in tools]
+    if tool_choice in TOOL_CHOICES[1:] or tool_choice in names:
+        if not tools:
+            raise ModelRequestError(f"tool_choice {tool_choice!r} needs tools", provider=provider)
+        return tool_choice
+    raise ModelRequestError(f"tool_choice {tool_choice!r} is none of {list(TOOL_CHOICES)} "
+                            f"or a tool's name {names}", provider=provider)
 
 
 class AccountedClient:

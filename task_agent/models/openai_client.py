@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import openai
 
 from task_agent.messages import Reply
-from task_agent.models.base import AccountedClient
+from task_agent.models.base import AccountedClient, check_tool_choice
 from task_agent.models.errors import ModelConfigError, ModelError, ModelUnavailableError
 from task_agent.models.openai_convert import from_chat_completion, to_chat_messages, to_chat_tools
 from task_agent.models.pricing import PriceTable
@@ -60,7 +60,9 @@ class OpenAIClient(AccountedClient):
         system: str = "",
         tools: Sequence[dict[str, Any]] = (),
         max_tokens: int,
+        tool_choice: str | None = None,
     ) -> Reply:
+        choice = check_tool_choice(tool_choice, tools, PROVIDER)
         request: dict[str, Any] = {
             "model": self.model_id,
             "messages": to_chat_messages(messages, system=system),
@@ -68,6 +70,9 @@ class OpenAIClient(AccountedClient):
         }
         if tools:
             request["tools"] = to_chat_tools(tools)
+        if choice:
+            request["tool_choice"] = {"any": "required", "none": "none"}.get(choice) or {
+                "type": "function", "function": {"name": choice}}
 
         async def attempt(timeout: float) -> Any:
             return await self._client.chat.completions.create(**request, timeout=timeout)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from task_agent.messages import STOP_REASONS, Reply, Usage
-from task_agent.models.base import AccountedClient
+from task_agent.models.base import AccountedClient, check_tool_choice
 from task_agent.models.errors import (
     ModelAuthError,
     ModelConfigError,
@@ -99,10 +99,11 @@ class ScriptedModel(AccountedClient):
         system: str = "",
         tools: Sequence[dict[str, Any]] = (),
         max_tokens: int,
+        tool_choice: str | None = None,
     ) -> Reply:
-        self.requests.append(
-            {"system": system, "messages": list(messages), "tools": list(tools), "max_tokens": max_tokens}
-        )
+        self.requests.append({"system": system, "messages": list(messages), "tools": list(tools),
+                              "max_tokens": max_tokens,
+                              "tool_choice": check_tool_choice(tool_choice, tools, PROVIDER)})
         if self._chosen is None:
             self._chosen = self._choose(messages, system=system, tools=tools)
         responses = self._chosen.responses
