@@ -95,7 +95,7 @@ async def evaluate_candidate(
 
 async def _naive(evidence: Evidence, tasks: list[str], incumbent: IncumbentRecord, simpler: bool) -> Decision:
     """One full-suite run of the candidate; keep if its mean beats the recorded score."""
-    await evidence.batch([(t, 1) for t in tasks], arms=("candidate",))
+    await evidence.batch([(t, 1) for t in tasks], step="full", arms=("candidate",))
     recorded = honest_score(incumbent)
     score = suite_score(evidence.candidate)
     delta = score - recorded

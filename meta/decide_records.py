@@ -20,6 +20,8 @@ class TrialRequest:
     arm: Arm
     task_id: str
     repeats: int
+    step: str = ""
+    """Which look of the procedure asked for it (spot, widen, full, sequential, confirm)."""
 
 
 Measure = Callable[[list[TrialRequest]], Awaitable[dict[tuple[str, str], list[float]]]]

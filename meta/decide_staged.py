@@ -51,10 +51,10 @@ class Evidence:
         self.confirmation: dict[str, list[float]] = {}
         self.trials = 0
 
-    async def batch(self, plan: Sequence[tuple[str, int]], *, arms: Sequence[Arm] = BOTH,
+    async def batch(self, plan: Sequence[tuple[str, int]], *, step: str, arms: Sequence[Arm] = BOTH,
                     confirm: bool = False) -> dict[str, list[float]]:
         """Run (task, repeats) for each arm, in one batch; returns the incumbent's rewards."""
-        requests = [TrialRequest(arm, task, n) for task, n in plan if n > 0 for arm in arms]
+        requests = [TrialRequest(arm, task, n, step) for task, n in plan if n > 0 for arm in arms]
         fresh: dict[str, list[float]] = {}
         if not requests:
             return fresh
@@ -95,7 +95,8 @@ async def run_staged(evidence: Evidence, tasks: list[str], targeted: list[str], 
         strata = stratify(tasks, evidence.candidate)
         n = max(1, math.ceil(config.confirm_fraction * len(tasks)))
         sample = stratified_sample(tasks, evidence.candidate, n, rng, {})
-        await evidence.batch([(t, config.confirm_repeats) for t in sample], arms=("candidate",), confirm=True)
+        await evidence.batch([(t, config.confirm_repeats) for t in sample], step="confirm", arms=("candidate",),
+                             confirm=True)
         value = stratified_estimate(evidence.confirmation, [], strata, sample)
         if value is not None:
             confirmation_estimate = (value, float(count_trials(evidence.confirmation)))
@@ -170,7 +171,7 @@ class _Staged:
         n = spot_size(len(rest), cfg.spot_fraction, cfg.spot_min_tasks)
         sampled = stratified_sample(rest, self.incumbent.per_task, n, self.rng, self.weights)
         fresh = await ev.batch([(t, cfg.spot_target_repeats) for t in targeted]
-                               + [(t, cfg.spot_repeats) for t in sampled])
+                               + [(t, cfg.spot_repeats) for t in sampled], step="spot")
         value = stratified_estimate(fresh, targeted, stratify(rest, self.incumbent.per_task), sampled)
         if value is not None:
             self.estimate = (value, float(count_trials(fresh)))
@@ -182,12 +183,12 @@ class _Staged:
             unmeasured = [t for t in self.tasks if t not in ev.paired()]
             n = min(len(unmeasured), math.ceil(cfg.widen_fraction * len(unmeasured)))
             widened = stratified_sample(unmeasured, self.incumbent.per_task, n, self.rng, self.weights)
-            await ev.batch([(t, cfg.full_repeats) for t in widened])
+            await ev.batch([(t, cfg.full_repeats) for t in widened], step="widen")
             self._update()
             if futile := self._futile("spot", f"at widened spot {step + 1}", cfg.widen_futility_z):
                 return futile
 
-        await ev.batch([(t, cfg.full_repeats) for t in self.tasks if t not in ev.paired()])
+        await ev.batch([(t, cfg.full_repeats) for t in self.tasks if t not in ev.paired()], step="full")
         if self._credible():
             return _Outcome("keep", "full", self._keep_reason(1))
         if futile := self._futile("full", "at full", cfg.full_futility_z):
@@ -199,7 +200,7 @@ class _Staged:
                                   self.tasks, cfg.seq_repeats, room)
             if not chosen:
                 return self._capped(round_no - 1)
-            await ev.batch([(t, cfg.seq_repeats) for t in chosen])
+            await ev.batch([(t, cfg.seq_repeats) for t in chosen], step="sequential")
             if self._credible():
                 return _Outcome("keep", "sequential", self._keep_reason(1 + round_no))
             if round_no < cfg.max_rounds and (

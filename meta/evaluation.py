@@ -43,8 +43,9 @@ class Evaluator:
         return HarnessAgent(agent_file, self.models, self.jail, label=label)
 
     async def run(self, plan: list[tuple[HarnessAgent, str, int, str]], out_dir: Path, *,
-                  exp: int | None, stage: str) -> list[TrialResult]:
-        """Run (agent, task id, repeats, tag) requests as one batch; raise if infra dominated it."""
+                  exp: int | None, stage: str, step: str = "") -> list[TrialResult]:
+        """Run (agent, task id, repeats, tag) requests as one batch; raise if infra dominated it.
+        ``step`` names the look of a decision (spot, full, ...) in the batch's event."""
         requests = [TrialRequest(self.tasks[task_id], rep, agent, tag)
                     for agent, task_id, repeats, tag in plan for rep in range(repeats)]
         started = time.monotonic()
@@ -53,7 +54,8 @@ class Evaluator:
         kinds: dict[str, int] = defaultdict(int)
         for result in infra:
             kinds[result.error_kind or "unknown"] += 1
-        self.ledger.append_event("trial_batch", exp=exp, stage=stage, trials=len(suite.results),
+        self.ledger.append_event("trial_batch", exp=exp, stage=stage, **({"step": step} if step else {}),
+                                 trials=len(suite.results),
                                  infra=len(infra), infra_kinds=dict(kinds),
                                  seconds=round(time.monotonic() - started, 2), folder=str(out_dir))
         if suite.results and len(infra) > self.infra_fraction * len(suite.results):
@@ -70,7 +72,8 @@ class Evaluator:
             nonlocal batch_no
             batch_no += 1
             plan = [(agents[r.arm], r.task_id, r.repeats, r.arm) for r in requests]
-            results = await self.run(plan, out_dir / f"batch-{batch_no:02d}", exp=exp, stage="decide")
+            results = await self.run(plan, out_dir / f"batch-{batch_no:02d}", exp=exp, stage="decide",
+                                     step=requests[0].step if requests else "")
             rewards: dict[tuple[str, str], list[float]] = defaultdict(list)
             for result in results:
                 if result.score is not None:

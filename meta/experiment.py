@@ -68,7 +68,8 @@ async def run_experiment(climb, exp: int) -> None:
         climb.write_row(row(status))
         return
     climb.event("gate", exp=exp, gate="static", passed=True, task_model=task_model,
-                reason=f"only {climb.config.agent_path} changed, it compiles, MODEL is allowed")
+                reason=f"only {climb.config.agent_path} changed, it compiles, MODEL is allowed, "
+                       "no scoring files named")
     candidate_sha = ctx.workspace.commit(f"exp {exp}: {proposal.description}")
     candidate = ctx.snapshot(candidate_sha)
     crash = await climb.resilient("smoke", lambda: smoke(climb, exp, candidate, proposal), exp)

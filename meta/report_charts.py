@@ -27,7 +27,9 @@ NOT_RUN = "#eeeeee"
 KEY_LINE, KEY_CHARS = 0.19, 72  # inches per line of the kept-edits key; characters per description
 MAX_WIDTH = 11.5  # inches: wider charts shrink in the report until their text is unreadable
 STAGE_COLOURS = {"baseline": "#1f5fae", "heldout": "#e07b00", "smoke": "#8c564b", "spot_check": "#9467bd",
-                 "decide": "#2e9e44", "final": "#d62728", "proposal": "#17becf", "overfit review": "#bcbd22"}
+                 "decide": "#2e9e44", "decide: spot": "#a1d99b", "decide: widen": "#74c476",
+                 "decide: full": "#31a354", "decide: sequential": "#006d2c", "decide: confirm": "#00441b",
+                 "final": "#d62728", "proposal": "#17becf", "overfit review": "#bcbd22"}
 
 
 @dataclass(frozen=True)

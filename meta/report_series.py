@@ -103,6 +103,12 @@ def spend_over_time(record: RunRecord) -> dict[str, Any]:
     return {"source": "results.tsv cost_usd", "series": {"all roles": (xs, ys)} if xs else {}}
 
 
+def batch_stage(event: dict[str, Any]) -> str:
+    """A batch's stage for the charts: a decision's batches by their look ("decide: full")."""
+    stage = event.get("stage", "?")
+    return f"{stage}: {event['step']}" if event.get("step") else stage
+
+
 def trials_per_experiment(record: RunRecord) -> dict[str, Any]:
     """Trials run per experiment, split by stage; the baseline is 'base', the end 'final'.
 
@@ -111,7 +117,7 @@ def trials_per_experiment(record: RunRecord) -> dict[str, Any]:
     labels = ["base"] + [str(r.exp) for r in record.experiments if r.status != "baseline"]
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for event in record.of_kind("trial_batch"):
-        stage = event.get("stage", "?")
+        stage = batch_stage(event)
         label = FINAL if stage == FINAL else ("base" if event.get("exp") in (0, None) else str(event["exp"]))
         if label not in labels:
             labels.append(label)
@@ -130,7 +136,7 @@ def time_per_stage(record: RunRecord) -> dict[str, float]:
     """
     seconds: dict[str, float] = defaultdict(float)
     for event in record.of_kind("trial_batch"):
-        seconds[event.get("stage", "?")] += float(event.get("seconds", 0.0))
+        seconds[batch_stage(event)] += float(event.get("seconds", 0.0))
     previous: dict[str, Any] | None = None
     spot = defaultdict(float)
     for event in record.batches(stage="spot_check"):

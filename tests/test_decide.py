@@ -261,6 +261,9 @@ async def test_clearly_better_candidate_is_kept_with_an_honest_score():
     assert {r.arm for r in measure.calls[-1]} == {"candidate"}  # the confirmation
     first = {r.task_id: r.repeats for r in measure.calls[0]}
     assert first["t05"] == first["t06"] == DecideConfig().spot_target_repeats
+    # Each batch says which look asked for it, so the ledger can tell spot from full.
+    steps = [{r.step for r in call} for call in measure.calls]
+    assert steps[0] == {"spot"} and steps[-1] == {"confirm"} and {"full"} in steps
 
 
 async def test_identical_candidate_is_discarded():

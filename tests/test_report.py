@@ -120,8 +120,10 @@ def test_charts_hold_the_expected_series(fixture_run, tmp_path):
 
     trials = report.charts["trials"].data
     assert trials["labels"] == ["base", "1", "2", "3", "4", "final"]
-    assert all(n > 0 for n in trials["decide"][1:4]) and trials["decide"][4] == 0
-    assert report.charts["stage_time"].data["seconds"]["decide"] > 0
+    decide = [sum(counts) for counts in zip(*(c for s, c in trials.items() if s.startswith("decide: ")))]
+    assert all(n > 0 for n in decide[1:4]) and decide[4] == 0
+    assert trials["decide: spot"][3] > 0 and trials["decide: full"][3] == 0  # exp 3 stopped at the spot stage
+    assert report.charts["stage_time"].data["seconds"]["decide: spot"] > 0
     assert "proposal" in report.charts["stage_time"].data["seconds"]
     assert report.charts["spend"].data["hours"]  # at least one role's cumulative spend
     for chart in report.charts.values():
