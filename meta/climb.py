@@ -18,7 +18,7 @@ from meta.evaluation import InfraBatchError, mean_of_task_means, per_task_scores
 from meta.experiment import run_experiment
 from meta.final import final_confirmation
 from meta.ledger import ResultRow
-from meta.static_checks import model_constant
+from meta.static_checks import task_model
 from sandbox.environment import InfraError
 from task_agent.models import ModelAuthError, ModelConfigError, ModelUnavailableError
 
@@ -194,7 +194,7 @@ class Climb:
                                         ctx.run_dir / "baseline", exp=0, stage="baseline")
         per_task = per_task_scores(train)
         self.event("baseline_done", exp=0, train_means={t: round(sum(v) / len(v), 4) for t, v in per_task.items()},
-                   task_model=cfg.task_model or model_constant(Path(version.agent_file).read_text()))
+                   task_model=task_model(cfg.task_model, Path(version.agent_file).read_text()))
         record = IncumbentRecord(per_task)
         version.train_score = honest_score(record)
         version.train_se = ctx.suite_se(per_task)

@@ -29,8 +29,8 @@ from sandbox.pool import SuiteObserver
 from sandbox.task import Task, discover
 from sandbox.trial import TrialRunner
 from task_agent.host import ModelSettings
-from meta.static_checks import model_constant
-from task_agent.models import ModelClient, PriceTable, RetryPolicy, UsageTracker, create_model
+from meta.static_checks import COMPUTED, task_model
+from task_agent.models import ModelClient, PriceTable, RetryPolicy, UsageTracker, check_model_access, create_model
 
 
 class ClimbView(Protocol):
@@ -181,12 +181,11 @@ def check_models(config: ClimbConfig) -> None:
     """Fail in seconds if a model cannot be reached for lack of a key (names the variable)."""
     names = [(config.meta_model, config.meta_url), (config.judge, config.meta_url)]
     agent_file = config.repo / config.agent_path
-    task_model = config.task_model or (model_constant(agent_file.read_text()) if agent_file.is_file() else None)
-    if task_model and task_model != "<computed>":  # the model the baseline's trials will call
-        names.append((task_model, config.base_url))
+    model = task_model(config.task_model, agent_file.read_text() if agent_file.is_file() else "")
+    if model and model != COMPUTED:  # the model the baseline's trials will call
+        names.append((model, config.base_url))
     for name, url in names:
-        client = create_model(name, role="meta", base_url=url)
-        asyncio.run(client.aclose())
+        check_model_access(name, url)
 
 
 def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bool,
@@ -250,7 +249,7 @@ def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bo
 def unpriced_warning(config: ClimbConfig, prices: PriceTable, workspace: Workspace) -> list[str]:
     """A model without a price counts as $0: say so, since --budget-usd would not see its spend."""
     models = {config.meta_model, config.judge,
-              config.task_model or model_constant(workspace.agent_source()) or ""}
+              task_model(config.task_model, workspace.agent_source()) or ""}
     unpriced = sorted(m for m in models if m and prices.lookup(m) is None)
     if not unpriced:
         return []

@@ -15,7 +15,7 @@ from meta.evaluation import InfraBatchError
 from meta.gate import gate
 from meta.ledger import ResultRow
 from meta.proposer import Proposal, Proposer, ProposerSetup
-from meta.static_checks import compile_error, model_constant, model_violation, scoring_reference
+from meta.static_checks import compile_error, model_violation, scoring_reference, task_model
 from meta.workspace_scope import count_complexity
 from sandbox.results import TrialStatus
 from task_agent.models import ModelRequestError, ScriptExhaustedError, create_model
@@ -59,15 +59,15 @@ async def run_experiment(climb, exp: int) -> None:
     failure = ("crash", proposal.description) if not proposal.finished and not diff.strip() else None
     failure = failure or static_gate(climb, exp, diff, proposal)
     agent_file = ctx.workspace.path / climb.config.agent_path
-    task_model = climb.config.task_model or (model_constant(agent_file.read_text()) if agent_file.is_file() else None)
+    model = task_model(climb.config.task_model, agent_file.read_text() if agent_file.is_file() else "")
     if failure:
         status, reason = failure
         climb.event("gate", exp=exp, gate="static", passed=False, status=status, reason=reason,
-                    task_model=task_model)
+                    task_model=model)
         ctx.workspace.reset(incumbent.commit)
         climb.write_row(row(status))
         return
-    climb.event("gate", exp=exp, gate="static", passed=True, task_model=task_model,
+    climb.event("gate", exp=exp, gate="static", passed=True, task_model=model,
                 reason=f"only {climb.config.agent_path} changed, it compiles, MODEL is allowed, "
                        "no scoring files named")
     candidate_sha = ctx.workspace.commit(f"exp {exp}: {proposal.description}")
@@ -97,7 +97,7 @@ async def run_experiment(climb, exp: int) -> None:
                candidate_score=decision.candidate_score, reported_score=decision.reported_score,
                per_task_delta=per_task_delta, candidate_means=means(decision.candidate_per_task),
                incumbent_means=means(decision.incumbent_per_task), simpler=simpler,
-               task_model=climb.config.task_model or model_constant(Path(candidate.agent_file).read_text()))
+               task_model=task_model(climb.config.task_model, Path(candidate.agent_file).read_text()))
     status = "keep" if decision.verdict == "keep" else "discard"
     if status == "keep":
         try:

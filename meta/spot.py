@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import json
 from argparse import Namespace
@@ -16,6 +15,7 @@ from rich.text import Text
 
 from meta.progress import SuiteProgress
 from meta.runs import new_run_dir
+from meta.static_checks import COMPUTED, task_model
 from sandbox.docker import connect
 from sandbox.images import ImageCache
 from sandbox.pool import TrialRequest, run_trials
@@ -24,7 +24,7 @@ from sandbox.task import Task, TaskLoadError, discover, load_task
 from sandbox.trial import TrialConfig, TrialRunner
 from task_agent.host import HarnessAgent, ModelSettings
 from task_agent.jail import JailConfig
-from task_agent.models import PriceTable, create_model
+from task_agent.models import PriceTable, check_model_access
 
 OUTPUT_LINES = 25
 VERIFIER_TAIL_LINES = 20
@@ -46,27 +46,6 @@ def resolve_tasks(names: list[str], tasks_root: Path) -> tuple[list[Task], list[
         except TaskLoadError as exc:
             errors.append(str(exc))
     return tasks, errors
-
-
-def agent_model(agent_file: Path) -> str | None:
-    """The MODEL constant of an agent.py, read without running it."""
-    try:
-        tree = ast.parse(agent_file.read_text())
-    except (OSError, SyntaxError):
-        return None
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "MODEL" for t in node.targets):
-            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-                return node.value.value
-    return None
-
-
-def check_model_access(name: str, base_url: str | None) -> None:
-    """Fail in seconds, naming the variable to set, instead of failing every trial."""
-    client = create_model(name, role="task", base_url=base_url)
-    close = getattr(client, "aclose", None)
-    if close:
-        asyncio.run(close())
 
 
 def _clip(text: str, lines: int = OUTPUT_LINES) -> str:
@@ -147,8 +126,8 @@ def cmd_spot(args: Namespace) -> int:
     if not tasks:
         return 2
     agent_file = Path(args.agent_file)
-    model = args.task_model or agent_model(agent_file)
-    if model:
+    model = task_model(args.task_model, agent_file.read_text() if agent_file.is_file() else "")
+    if model and model != COMPUTED:  # fail in seconds, naming the variable, not in every trial
         check_model_access(model, args.base_url)
     prices = PriceTable.load(args.prices) if args.prices else None
     models = ModelSettings(task_model=args.task_model, base_url=args.base_url, prices=prices)

@@ -21,8 +21,12 @@ def compile_error(source: str, name: str) -> str | None:
     return f"{name} does not compile: " + (proc.stderr.strip().splitlines() or ["?"])[-1].replace(str(path), name)
 
 
+COMPUTED = "<computed>"
+"""What model_constant returns for a MODEL that is not a plain string literal."""
+
+
 def model_constant(source: str) -> str | None:
-    """MODEL = "..." at module level, or None when absent or not a plain string."""
+    """MODEL = "..." at module level; None when absent (or unparsable), COMPUTED when not a plain string."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -31,8 +35,13 @@ def model_constant(source: str) -> str | None:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
         if any(isinstance(t, ast.Name) and t.id == "MODEL" for t in targets):
             value = node.value
-            return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else "<computed>"
+            return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else COMPUTED
     return None
+
+
+def task_model(fixed: str | None, source: str) -> str | None:
+    """The model an agent's trials call: the one fixed for the run, else the agent's MODEL."""
+    return fixed or model_constant(source)
 
 
 def model_violation(candidate: str, incumbent: str, allowed: list[str] | None, *, fixed: bool) -> str | None:

@@ -10,7 +10,14 @@ from meta.climb_config import ClimbConfig, SplitConfig
 from meta.climb_setup import prune_trial_files, small_benchmark_warning
 from meta.final import format_table
 from meta.split import split_tasks
-from meta.static_checks import compile_error, model_constant, model_violation, scoring_reference
+from meta.static_checks import (
+    COMPUTED,
+    compile_error,
+    model_constant,
+    model_violation,
+    scoring_reference,
+    task_model,
+)
 
 
 def test_split_is_seeded_order_free_and_stable_under_additions():
@@ -41,6 +48,8 @@ def test_static_checks():
     assert model_violation(new, old, ["a:y"], fixed=False) is None
     assert "not one of" in model_violation(new, old, ["a:z"], fixed=False)
     assert "fixed" in model_violation(new, old, ["a:y"], fixed=True)
+    assert (task_model(None, old), task_model("b:z", old), task_model(None, "")) == ("a:x", "b:z", None)
+    assert task_model(None, "MODEL = pick()\n") == COMPUTED
 
 
 def test_an_edit_that_names_the_scoring_files_is_refused():

@@ -14,7 +14,12 @@ from task_agent.models.errors import (
     ModelUnavailableError,
     ScriptExhaustedError,
 )
-from task_agent.models.factory import PROVIDERS, create_model, parse_model_name
+from task_agent.models.factory import (
+    PROVIDERS,
+    check_model_access,
+    create_model,
+    parse_model_name,
+)
 from task_agent.models.pricing import Price, PriceTable
 from task_agent.models.retry import RetryPolicy
 from task_agent.models.scripted import ScriptedModel
@@ -36,6 +41,7 @@ __all__ = [
     "ScriptedModel",
     "UsageTotals",
     "UsageTracker",
+    "check_model_access",
     "create_model",
     "parse_model_name",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from task_agent.models.base import ModelClient
 from task_agent.models.errors import ModelConfigError
 from task_agent.models.pricing import PriceTable
@@ -84,3 +86,13 @@ def create_model(
     from task_agent.models.openai_client import OpenAIClient
 
     return OpenAIClient(model_id, role=role, tracker=tracker, prices=prices, retry=retry, base_url=base_url)
+
+
+def check_model_access(name: str, base_url: str | None = None) -> None:
+    """Fail in seconds where a run would fail every call: build the client (which needs
+    its key, naming the variable when it is missing) and close it. Nothing is sent.
+
+    Raises:
+        ModelConfigError: A bad name or a missing key.
+    """
+    asyncio.run(create_model(name, base_url=base_url).aclose())
