@@ -15,7 +15,7 @@ from meta.climb import Climb
 from meta.climb_config import ClimbConfig, SplitConfig, StopConfig
 from meta.climb_setup import SetupError, build_context, check_models
 from meta.dashboard import Dashboard
-from meta.decide_config import DecideConfig
+from meta.decide.config import DecideConfig
 from meta.final import format_table
 from meta.runs import new_run_dir
 from sandbox.docker import LABEL_RUN, sweep

@@ -13,7 +13,7 @@ from meta.climb_config import ClimbConfig
 from meta.climb_setup import ClimbContext
 from meta.climb_state import ClimbState, Version
 from meta.decide import honest_score
-from meta.decide_records import IncumbentRecord
+from meta.decide.records import IncumbentRecord
 from meta.evaluation import InfraBatchError, mean_of_task_means, per_task_scores
 from meta.experiment import run_experiment
 from meta.final import final_confirmation

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from meta.decide_config import DecideConfig
+from meta.decide.config import DecideConfig
 from sandbox.trial import TrialConfig
 from task_agent.jail import JailConfig
 

@@ -17,7 +17,7 @@ import docker
 
 from meta.climb_config import ClimbConfig
 from meta.climb_state import ClimbState, Version
-from meta.decide_records import IncumbentRecord
+from meta.decide.records import IncumbentRecord
 from meta.evaluation import Evaluator
 from meta.ledger import Ledger
 from meta.meta_tools import Reach, TrialIndex

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 from meta.climb_config import ClimbConfig, SplitConfig, StopConfig
-from meta.decide_config import DecideConfig
+from meta.decide.config import DecideConfig
 from sandbox.trial import TrialConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

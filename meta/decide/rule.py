@@ -16,12 +16,12 @@ Between stages, futility looks discard a candidate going nowhere. They use a
 sharper screening statistic (the candidate against the incumbent's fresh AND
 past rewards, targeted tasks weighted up) which is not drift-proof, so it only
 ever discards. Keep looks share alpha by a group-sequential boundary computed
-from the looks' actual information (`meta.decide_stats.sequential_levels`).
+from the looks' actual information (`meta.decide.stats.sequential_levels`).
 
 The ledger's score is never a measurement that selected the incumbent: a kept
 candidate is re-run after the verdict (the confirmation sample, held out of every
 later decision), and each later decision adds an unbiased stratified estimate
-from its spot sample. See `meta.decide_records.next_incumbent`.
+from its spot sample. See `meta.decide.records.next_incumbent`.
 
 The naive rule (one full-suite run, keep if the mean beats the recorded score)
 is here for comparison only. bench/decision_quality.py measures both.
@@ -32,8 +32,8 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from meta.decide_config import DecideConfig
-from meta.decide_records import (
+from meta.decide.config import DecideConfig
+from meta.decide.records import (
     Decision,
     IncumbentRecord,
     Measure,
@@ -41,8 +41,8 @@ from meta.decide_records import (
     honest_score,
     next_incumbent,
 )
-from meta.decide_staged import Evidence, run_staged
-from meta.decide_stats import suite_score
+from meta.decide.staged import Evidence, run_staged
+from meta.decide.stats import suite_score
 
 __all__ = [
     "Decision",

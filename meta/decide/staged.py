@@ -7,8 +7,8 @@ import math
 import random
 from collections.abc import Sequence
 
-from meta.decide_config import DecideConfig
-from meta.decide_records import (
+from meta.decide.config import DecideConfig
+from meta.decide.records import (
     Arm,
     Decision,
     IncumbentRecord,
@@ -20,14 +20,14 @@ from meta.decide_records import (
     honest_score,
     next_incumbent,
 )
-from meta.decide_sampling import (
+from meta.decide.sampling import (
     pick_repeats,
     spot_size,
     stratified_estimate,
     stratified_sample,
     stratify,
 )
-from meta.decide_stats import (
+from meta.decide.stats import (
     PairedStats,
     lower_bound,
     normal_p_value,

@@ -6,7 +6,7 @@ import math
 import random
 from collections.abc import Mapping, Sequence
 
-from meta.decide_stats import PerTask, task_mean
+from meta.decide.stats import PerTask, task_mean
 
 STRATA = ("pass", "fail", "mixed")
 

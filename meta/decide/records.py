@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from meta.decide_stats import suite_score
+from meta.decide.stats import suite_score
 
 Arm = Literal["candidate", "incumbent"]
 Verdict = Literal["keep", "discard", "inconclusive"]
