@@ -82,3 +82,8 @@ def region_violations(base_text: str, new_text: str) -> str | None:
     if not problems:
         return None
     return "changes outside the editable region at " + "; ".join(problems[:5])
+
+
+def is_simpler(incumbent: Complexity, candidate: Complexity) -> bool:
+    """The climb's 'simpler' flag for the keep rule: the candidate has fewer tokens."""
+    return candidate.tokens < incumbent.tokens

@@ -191,37 +191,61 @@ def sequential_levels(infos: Sequence[float], spend: Sequence[float], max_corr: 
     return levels
 
 
-def _task_sampler(candidate: Sequence[float], incumbent: Sequence[float], shift: float):
-    """A function drawing one permuted delta for a task, or None if it is constant."""
-    shifted = [x + shift for x in candidate]
-    pooled = shifted + list(incumbent)
-    n_c, n_i = len(shifted), len(incumbent)
-    total = sum(pooled)
-    if max(pooled) - min(pooled) < 1e-12:
-        return None
-    if all(x in (0.0, 1.0) for x in pooled):
-        # Binary rewards: the candidate's pass count is hypergeometric; draw it by inverse CDF.
-        passes, n = int(round(total)), len(pooled)
-        low, high = max(0, n_c - (n - passes)), min(n_c, passes)
-        ks = list(range(low, high + 1))
-        weights = [math.comb(passes, k) * math.comb(n - passes, n_c - k) for k in ks]
-        norm = sum(weights)
-        cdf, acc = [], 0
-        for w in weights:
-            acc += w
-            cdf.append(acc / norm)
-        values = [k / n_c - (passes - k) / n_i for k in ks]
+def _hypergeometric(n_c: int, n_i: int, passes: int) -> tuple[int, list[float]]:
+    """The candidate's pass count when `passes` of n_c + n_i trials are relabelled at random.
 
-        def draw_binary(rng: random.Random) -> float:
-            return values[min(bisect.bisect_left(cdf, rng.random()), len(values) - 1)]
+    Returns the lowest count and the probabilities from there up.
+    """
+    n = n_c + n_i
+    low, high = max(0, n_c - (n - passes)), min(n_c, passes)
+    weights = [math.comb(passes, k) * math.comb(n - passes, n_c - k) for k in range(low, high + 1)]
+    norm = sum(weights)
+    return low, [w / norm for w in weights]
 
-        return draw_binary
 
-    def draw_general(rng: random.Random) -> float:
+def _convolve(a: list[float], b: list[float]) -> list[float]:
+    out = [0.0] * (len(a) + len(b) - 1)
+    for i, x in enumerate(a):
+        if x:
+            for j, y in enumerate(b):
+                out[i + j] += x * y
+    return out
+
+
+def _binary_group_sampler(n_c: int, n_i: int, passes: int, m: int):
+    """One draw of the summed permuted delta of m binary tasks that share (n_c, n_i, passes).
+
+    Their candidate pass counts are independent hypergeometrics, so the group's sum
+    is one draw from their m-fold convolution: the same permutation distribution as m
+    separate draws, at the cost of one.
+    """
+    low, pmf = _hypergeometric(n_c, n_i, passes)
+    total = [1.0]
+    for _ in range(m):
+        total = _convolve(total, pmf)
+    cdf, acc = [], 0.0
+    for p in total:
+        acc += p
+        cdf.append(acc)
+    scale, offset = 1 / n_c + 1 / n_i, -m * passes / n_i
+    values = [(m * low + k) * scale + offset for k in range(len(total))]
+
+    def draw(rng: random.Random) -> float:
+        return values[min(bisect.bisect_left(cdf, rng.random() * acc), len(values) - 1)]
+
+    return draw
+
+
+def _general_sampler(candidate: Sequence[float], incumbent: Sequence[float], shift: float):
+    """One permuted delta of a task with any rewards (the candidate's shifted first)."""
+    pooled = [x + shift for x in candidate] + list(incumbent)
+    n_c, n_i, total = len(candidate), len(incumbent), sum(pooled)
+
+    def draw(rng: random.Random) -> float:
         picked = sum(rng.sample(pooled, n_c))
         return picked / n_c - (total - picked) / n_i
 
-    return draw_general
+    return draw
 
 
 def permutation_p_value(
@@ -248,13 +272,19 @@ def permutation_p_value(
         return 1.0
     observed = sum(deltas.values())
     constant = 0.0
+    groups: dict[tuple[int, int, int], int] = {}
     samplers = []
     for task, delta in deltas.items():
-        sampler = _task_sampler(candidate[task], incumbent[task], shift)
-        if sampler is None:
+        c, i = candidate[task], incumbent[task]
+        pooled = [x + shift for x in c] + list(i)
+        if max(pooled) - min(pooled) < 1e-12:
             constant += delta
+        elif all(x in (0.0, 1.0) for x in pooled):
+            key = (len(c), len(i), int(round(sum(pooled))))
+            groups[key] = groups.get(key, 0) + 1
         else:
-            samplers.append(sampler)
+            samplers.append(_general_sampler(c, i, shift))
+    samplers += [_binary_group_sampler(*key, m) for key, m in sorted(groups.items())]
     hits = 0
     tolerance = 1e-9 * max(1, len(deltas))
     for _ in range(n_permutations):
