@@ -50,7 +50,9 @@ class ClimbState:
         data["version"] = STATE_VERSION
         if self.record is not None:
             data["record"] = {"per_task": self.record.per_task,
-                              "score_estimates": [list(e) for e in self.record.score_estimates]}
+                              "score_estimates": [list(e) for e in self.record.score_estimates],
+                              "baseline_change": (None if self.record.baseline_change is None
+                                                  else list(self.record.baseline_change))}
         return data
 
     @classmethod
@@ -67,5 +69,6 @@ class ClimbState:
             data["record"] = IncumbentRecord(
                 {task: list(values) for task, values in record["per_task"].items()},
                 tuple(tuple(e) for e in record.get("score_estimates", ())),
+                None if record.get("baseline_change") is None else tuple(record["baseline_change"]),
             )
         return cls(**data)

@@ -63,9 +63,11 @@ class Evaluator:
                                   f"({dict(kinds)})", dict(kinds))
         return suite.results
 
-    def measure(self, candidate: Path, incumbent: Path, out_dir: Path, exp: int):
-        """A decide.Measure running both arms of each request batch together."""
+    def measure(self, candidate: Path, incumbent: Path, out_dir: Path, exp: int, baseline: Path | None = None):
+        """A decide.Measure running the arms of each request batch together (the baseline's too, if given)."""
         agents = {"candidate": self.agent(candidate, "candidate"), "incumbent": self.agent(incumbent, "incumbent")}
+        if baseline is not None:
+            agents["baseline"] = self.agent(baseline, "baseline")
         batch_no = 0
 
         async def measure(requests: list[ArmRequest]) -> dict[tuple[str, str], list[float]]:

@@ -6,7 +6,7 @@ Functions take the running ``Climb`` so the loop and its bookkeeping stay in cli
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from meta.climb_state import Version
@@ -16,7 +16,7 @@ from meta.gate import gate
 from meta.ledger import ResultRow
 from meta.proposer import Proposal, Proposer, ProposerSetup
 from meta.static_checks import compile_error, model_violation, scoring_reference, task_model
-from meta.workspace_scope import count_complexity
+from meta.workspace_scope import count_complexity, is_simpler
 from sandbox.results import TrialStatus
 from task_agent.models import ModelRequestError, ScriptExhaustedError, create_model
 
@@ -79,11 +79,12 @@ async def run_experiment(climb, exp: int) -> None:
         climb.write_row(row("crash", candidate_sha))
         return
     climb.event("gate", exp=exp, gate="smoke", passed=True, reason="the agent ran one train task without crashing")
-    simpler = (count_complexity(Path(candidate.agent_file).read_text()).tokens
-               < count_complexity(Path(incumbent.agent_file).read_text()).tokens)
+    simpler = is_simpler(count_complexity(Path(incumbent.agent_file).read_text()),
+                         count_complexity(Path(candidate.agent_file).read_text()))
     record = climb.state.record
     decision = await climb.resilient("decision", lambda: evaluate_candidate(
-        ctx.evaluator.measure(Path(candidate.agent_file), Path(incumbent.agent_file), exp_dir, exp),
+        ctx.evaluator.measure(Path(candidate.agent_file), Path(incumbent.agent_file), exp_dir, exp,
+                              baseline=Path(climb.state.baseline.agent_file)),
         ctx.train, record, climb.config.decide, targeted=proposal.targeted_tasks,
         candidate_simpler=simpler, rng=climb.rng), exp)
     per_task_delta = {t: round(sum(c) / len(c) - sum(decision.incumbent_per_task[t]) /
@@ -97,6 +98,7 @@ async def run_experiment(climb, exp: int) -> None:
                candidate_score=decision.candidate_score, reported_score=decision.reported_score,
                per_task_delta=per_task_delta, candidate_means=means(decision.candidate_per_task),
                incumbent_means=means(decision.incumbent_per_task), simpler=simpler,
+               baseline_change=None if decision.baseline_change is None else asdict(decision.baseline_change),
                task_model=task_model(climb.config.task_model, Path(candidate.agent_file).read_text()))
     status = "keep" if decision.verdict == "keep" else "discard"
     if status == "keep":
@@ -124,8 +126,10 @@ async def run_experiment(climb, exp: int) -> None:
                               if decision.confirmation_per_task else ctx.suite_se(decision.candidate_per_task))
         candidate.heldout_score = await climb.resilient("heldout", lambda: climb.heldout(candidate, exp), exp)
         climb.state.incumbent, climb.state.last_keep_exp = candidate, exp
+        # Under drift the absolute score moves with the world; the paired change does not.
         climb.event("keep", exp=exp, commit=candidate_sha, train_score=candidate.train_score,
-                   heldout_score=candidate.heldout_score)
+                   heldout_score=candidate.heldout_score,
+                   change_vs_baseline=None if decision.baseline_change is None else asdict(decision.baseline_change))
     else:
         ctx.workspace.reset(incumbent.commit)
     climb.state.record = new_record

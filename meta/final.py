@@ -1,10 +1,18 @@
-"""The end of a climb: baseline and final incumbent head to head, mean ± standard error."""
+"""The end of a climb: baseline and final incumbent head to head, paired, with its own test.
+
+This is the per-climb claim. Every keep along the way was a per-decision bet at the keep
+rule's error rates; the final table re-runs the baseline and the final agent on fresh
+trials in the same batches and states the change with a 95% interval and a two-sided
+p-value of "no change" (a within-task permutation test), so a climb that drifted on
+noise shows an interval around zero, whatever the ledger's kept edits say.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from meta.decide.change import paired_change
 from meta.evaluation import InfraBatchError, mean_of_task_means, per_task_scores
 from sandbox.environment import InfraError
 from task_agent.models import ModelError
@@ -33,22 +41,34 @@ async def final_confirmation(climb) -> dict[str, Any]:
             table[split] = {"error": f"could not run: {exc}"}
             continue
         row: dict[str, Any] = {}
+        per_arm = {}
         for arm in ("baseline", "final"):
-            per_task = per_task_scores([r for r in results if r.agent == arm])
+            per_arm[arm] = per_task = per_task_scores([r for r in results if r.agent == arm])
             row[arm] = {"mean": mean_of_task_means(per_task), "se": ctx.suite_se(per_task),
                         "trials": sum(len(v) for v in per_task.values())}
         b, f = row["baseline"]["mean"], row["final"]["mean"]
         row["change"] = None if b is None or f is None else round(f - b, 4)
         row["change_pct"] = None if not b or f is None else round(100 * (f - b) / b, 1)
+        row["test"] = paired_test(per_arm["final"], per_arm["baseline"], climb.rng)
         table[split] = row
     return table
+
+
+def paired_test(final: dict[str, list[float]], baseline: dict[str, list[float]], rng) -> dict[str, Any] | None:
+    """The paired change over the tasks both ran, its 95% interval and two-sided p (None if none)."""
+    test = paired_change(final, baseline, rng)
+    if not test.tasks:
+        return None
+    return {"tasks": test.tasks, "change": round(test.change, 4), "se": round(test.se, 4),
+            "low": round(test.low, 4), "high": round(test.high, 4), "level": test.level,
+            "p_value": round(test.p_value, 4)}
 
 
 def format_table(table: dict[str, Any]) -> str:
     """The table users know from write-ups: baseline, final, change, on train and held-out."""
     if "note" in table and not any(k in table for k in ("train", "heldout")):
         return table["note"]
-    lines = [f"{'':10}{'baseline':>18}{'final':>18}{'change':>10}"]
+    lines = [f"{'':10}{'baseline':>18}{'final':>18}{'change':>10}  {'paired change [95% interval]':<40}{'p':>6}"]
     for split in ("train", "heldout"):
         row = table.get(split)
         if not row:
@@ -62,5 +82,12 @@ def format_table(table: dict[str, Any]) -> str:
             change = f"{row['change_pct']:+.1f}%"
         else:  # from a baseline of 0 a percentage means nothing: show the absolute change
             change = "-" if row.get("change") is None else f"{row['change']:+.3f}"
-        lines.append(f"{split:10}{cell(row['baseline']):>18}{cell(row['final']):>18}{change:>10}")
+        test = row.get("test")
+        paired = p = ""
+        if test:
+            paired = f"{test['change']:+.3f} [{test['low']:+.3f}, {test['high']:+.3f}] ({test['tasks']} tasks)"
+            p = f"{test['p_value']:.3f}"
+        lines.append(f"{split:10}{cell(row['baseline']):>18}{cell(row['final']):>18}{change:>10}  {paired:<40}{p:>6}")
+    lines.append("paired: final minus baseline over the tasks both ran, fresh trials in the same batches; "
+                 "p: two-sided permutation test of 'no change'")
     return "\n".join(lines)

@@ -84,6 +84,15 @@ def region_violations(base_text: str, new_text: str) -> str | None:
     return "changes outside the editable region at " + "; ".join(problems[:5])
 
 
+SIMPLER_CUT = 0.05
+"""A candidate is simpler when it removes at least this share of the incumbent's tokens."""
+
+
 def is_simpler(incumbent: Complexity, candidate: Complexity) -> bool:
-    """The climb's 'simpler' flag for the keep rule: the candidate has fewer tokens."""
-    return candidate.tokens < incumbent.tokens
+    """The climb's 'simpler' flag for the keep rule: a real cut, not a rewording.
+
+    Any edit moves the token count a little either way, so "fewer tokens" alone would
+    hand the keep rule's lenient simpler test to about half of all edits, harmful ones
+    included. A cut of at least `SIMPLER_CUT` of the file is a deliberate removal.
+    """
+    return candidate.tokens <= (1 - SIMPLER_CUT) * incumbent.tokens

@@ -225,7 +225,8 @@ TASKS = [f"t{i:02d}" for i in range(20)]
 
 def _patterns(candidate: dict[str, list[float]], incumbent: dict[str, list[float]]):
     return {**{("candidate", t): p for t, p in candidate.items()},
-            **{("incumbent", t): p for t, p in incumbent.items()}}
+            **{("incumbent", t): p for t, p in incumbent.items()},
+            **{("baseline", t): p for t, p in incumbent.items()}}  # the incumbent is the baseline here
 
 
 def _mixed_incumbent() -> dict[str, list[float]]:
@@ -258,7 +259,9 @@ async def test_clearly_better_candidate_is_kept_with_an_honest_score():
     for call in measure.calls[:-1]:  # every decision batch runs both arms on the same tasks
         by_arm = {arm: {(r.task_id, r.repeats) for r in call if r.arm == arm} for arm in ("candidate", "incumbent")}
         assert by_arm["candidate"] == by_arm["incumbent"]
-    assert {r.arm for r in measure.calls[-1]} == {"candidate"}  # the confirmation
+    # The confirmation: the kept candidate and, beside it in the same batch, the baseline.
+    assert {r.arm for r in measure.calls[-1]} == {"candidate", "baseline"}
+    assert decision.baseline_change is not None and decision.baseline_change.change == pytest.approx(0.25)
     first = {r.task_id: r.repeats for r in measure.calls[0]}
     assert first["t05"] == first["t06"] == DecideConfig().spot_target_repeats
     # Each batch says which look asked for it, so the ledger can tell spot from full.
@@ -373,7 +376,7 @@ async def test_naive_rule_keeps_whatever_beats_the_recorded_score():
 
 async def test_partial_confirmation_reports_its_stratified_estimate():
     incumbent = _mixed_incumbent()
-    config = DecideConfig(confirm_fraction=0.5)
+    config = DecideConfig(confirm_fraction=0.5, confirm_min_tasks=1)
     decision, _ = await _evaluate({t: [1.0] for t in TASKS}, incumbent, config)
     assert decision.verdict == "keep"
     assert len(decision.confirmation_per_task) == 10

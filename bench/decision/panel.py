@@ -63,6 +63,7 @@ def summarize(results: list[dict]) -> dict:
     lift, lift_se = mean_se([r["true_lift"] for r in results])
     bias, bias_se = mean_se([r["ledger_bias"] for r in results])
     finals = [r["final"] for r in results if r["final"]["ran"]]
+    change_bias, change_bias_se = mean_se([r["change_bias"] for r in results if r["change_bias"] is not None])
     plain_null = total("seen", "null") - total("simpler_seen", "null")
     return {
         "climbs": len(results),
@@ -72,6 +73,7 @@ def summarize(results: list[dict]) -> dict:
         "keep_harmful": rate(total("kept", "harmful"), total("seen", "harmful")),
         "keep_helpful": rate(total("kept", "helpful"), total("seen", "helpful")),
         "ledger_bias": bias, "ledger_bias_se": bias_se,
+        "change_bias": change_bias, "change_bias_se": change_bias_se,
         "ledger_rmse": math.sqrt(statistics.fmean(r["ledger_bias"] ** 2 for r in results)),
         "changed": statistics.fmean(r["changed"] for r in results),
         "decisions": statistics.fmean(r["decisions"] for r in results),
@@ -90,13 +92,19 @@ def compare(ours: list[dict], naive: list[dict]) -> dict:
     return {"lift_diff": diff, "lift_diff_se": se}
 
 
+def _within(bias: float, se: float) -> bool:
+    """|bias| <= BOUND_BIAS, allowing one standard error of the bench's own noise."""
+    return abs(bias) - se <= BOUND_BIAS
+
+
 def bounds(cell: Cell, ours: dict, versus: dict) -> dict[str, bool]:
-    """Which of the issue's bounds our rule meets in a cell (drift cells have no ledger bound)."""
+    """Which bounds our rule meets in a cell (under drift the bias bound is on the paired change)."""
     return {
         "lift": versus["lift_diff"] >= -versus["lift_diff_se"],
         "null": ours["keep_null"]["rate"] <= BOUND_NULL,
         "harmful": ours["keep_harmful"]["rate"] <= BOUND_HARMFUL,
-        "bias": cell.world == "drift" or abs(ours["ledger_bias"]) <= BOUND_BIAS,
+        "bias": _within(*((ours["change_bias"], ours["change_bias_se"]) if cell.world == "drift"
+                          else (ours["ledger_bias"], ours["ledger_bias_se"]))),
     }
 
 

@@ -7,7 +7,7 @@ import json
 from bench.decision.panel import BOUND_BIAS, BOUND_HARMFUL, BOUND_NULL
 
 HEADER = (f"{'cell (world:T:budget)':24} {'rule':5} {'true lift':>13} {'ours-naive':>13} {'null':>5} "
-          f"{'harm':>5} {'help':>5} {'ledger bias':>13} {'rmse':>5} {'dec':>5} {'chg':>4} "
+          f"{'harm':>5} {'help':>5} {'ledger bias':>13} {'rmse':>5} {'vs-base bias':>13} {'dec':>5} {'chg':>4} "
           f"{'fin.cov':>7}  bounds")
 
 
@@ -22,6 +22,7 @@ def _row(name: str, rule: str, s: dict, entry: dict) -> str:
     verdict = ("ok" if not failed else "MISS " + ",".join(failed)) if rule == "ours" else ""
     return (f"{name:24} {rule:5} {_pct(s['true_lift']):>7}±{100 * s['true_lift_se']:<4.1f} {diff:>13} {rates} "
             f"{_pct(s['ledger_bias']):>7}±{100 * s['ledger_bias_se']:<4.1f} {100 * s['ledger_rmse']:5.1f} "
+            f"{_pct(s['change_bias']):>7}±{100 * s['change_bias_se']:<4.1f} "
             f"{s['decisions']:5.1f} {s['changed']:4.2f} {s['final_coverage']:7.2f}  {verdict}")
 
 
@@ -30,6 +31,7 @@ def text(table: dict[str, dict], seeds: int, seconds: float, workers: int) -> st
     lines = [
         f"decision quality panel: {seeds} climbs per rule and cell, {workers} workers, {seconds:.0f}s",
         "true lift / ours-naive / ledger bias / rmse in points of suite score (± one standard error); "
+        "vs-base bias: the ledger's paired change against the baseline minus the true change; "
         "null/harm/help: % of such decisions kept (null: not marked simpler); dec: decisions per climb; "
         "chg: share of climbs ending on a changed agent; fin.cov: share of final confirmations whose "
         "95% interval holds the true change",
@@ -42,7 +44,8 @@ def text(table: dict[str, dict], seeds: int, seconds: float, workers: int) -> st
     missed = {name: keys for name, keys in missed.items() if keys}
     lines.append(
         f"bounds (lift >= naive within 1 SE, null keeps <= {100 * BOUND_NULL:.0f}%, harmful keeps <= "
-        f"{100 * BOUND_HARMFUL:.0f}%, |ledger bias| <= {100 * BOUND_BIAS:.0f} point outside drift): met in "
+        f"{100 * BOUND_HARMFUL:.0f}%, |ledger bias| <= {100 * BOUND_BIAS:.0f} point within 1 SE (under drift: "
+        f"the paired change against the baseline)): met in "
         f"{len(table) - len(missed)}/{len(table)} cells"
         + ("" if not missed else "; missed: " + "; ".join(f"{n} ({','.join(k)})" for n, k in missed.items()))
     )

@@ -121,7 +121,7 @@ async def climb(rule: str, world_name: str, n_tasks: int, budget: int, seed: int
         kind = classify(incumbent, candidate, edit)
         simpler = is_simpler(Complexity(tokens // 12, tokens), Complexity((tokens + edit.token_change) // 12,
                                                                            tokens + edit.token_change))
-        sim.arms = {"incumbent": incumbent, "candidate": candidate}
+        sim.arms = {"incumbent": incumbent, "candidate": candidate, "baseline": suite}
         try:
             decision = await evaluate_candidate(sim.measure, tasks, record, config, candidate_simpler=simpler,
                                                 targeted=[f"t{i}" for i in edit.targeted], rng=decide_rng)
@@ -140,9 +140,11 @@ async def climb(rule: str, world_name: str, n_tasks: int, budget: int, seed: int
         record = next_incumbent(record, decision)
         ledger = decision.reported_score
     truth, start = true_score(incumbent), true_score(suite)
+    claimed = (0.0, 0.0) if incumbent == suite else record.baseline_change
     return {
         "rule": rule, "world": world_name, "T": n_tasks, "B": budget, "seed": seed,
         "true_lift": truth - start, "ledger_bias": ledger - truth, "changed": incumbent != suite,
+        "change_bias": None if claimed is None else claimed[0] - (truth - start),
         "seen": tally.seen, "kept": tally.kept, "spent": tally.spent, "decisions": tally.decisions,
         "simpler_seen": tally.simpler_seen, "simpler_kept": tally.simpler_kept,
         "trials_per_decision": tally.trials / max(1, tally.decisions),

@@ -14,7 +14,9 @@ import math
 import random
 from dataclasses import dataclass
 
-from meta.decide.stats import PerTask, normal_quantile, paired_deltas, permutation_p_value, task_mean
+from collections.abc import Mapping, Sequence
+
+from meta.decide.stats import PerTask, normal_p_value, normal_quantile, paired_deltas, permutation_p_value, task_mean
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,20 @@ def _spread(rewards: list[float]) -> float | None:
     return sum((x - centre) ** 2 for x in rewards) / (len(rewards) - 1)
 
 
+def _within(final: PerTask, baseline: PerTask, task: str, fallback: float) -> float:
+    """Variance of one task's delta from its trials: s_f^2/n_f + s_b^2/n_b."""
+    total = 0.0
+    for rewards in (list(final[task]), list(baseline[task])):
+        spread = _spread(rewards)
+        total += (fallback if spread is None else spread) / len(rewards)
+    return total
+
+
+def _fallback(final: PerTask, baseline: PerTask, tasks: Sequence[str]) -> float:
+    spreads = [s for t in tasks for s in (_spread(list(final[t])), _spread(list(baseline[t]))) if s is not None]
+    return sum(spreads) / len(spreads) if spreads else 0.25
+
+
 def paired_se(final: PerTask, baseline: PerTask) -> float:
     """sqrt(sum over paired tasks of s_f^2/n_f + s_b^2/n_b) / tasks.
 
@@ -49,13 +65,8 @@ def paired_se(final: PerTask, baseline: PerTask) -> float:
     or more, so one trial per task still gives an (approximate) interval.
     """
     deltas = paired_deltas(final, baseline)
-    spreads = [s for t in deltas for s in (_spread(list(final[t])), _spread(list(baseline[t]))) if s is not None]
-    fallback = sum(spreads) / len(spreads) if spreads else 0.25
-    total = 0.0
-    for t in deltas:
-        for rewards in (list(final[t]), list(baseline[t])):
-            spread = _spread(rewards)
-            total += (fallback if spread is None else spread) / len(rewards)
+    fallback = _fallback(final, baseline, list(deltas))
+    total = sum(_within(final, baseline, t, fallback) for t in deltas)
     return math.sqrt(total) / len(deltas) if deltas else 0.0
 
 
@@ -79,3 +90,43 @@ def paired_change(final: PerTask, baseline: PerTask, rng: random.Random, *, leve
     up = permutation_p_value(final, baseline, rng, n_permutations)
     down = permutation_p_value(baseline, final, rng, n_permutations)
     return PairedChange(len(deltas), change, se, change - half, change + half, level, min(1.0, 2 * min(up, down)))
+
+
+def stratified_change(final: PerTask, baseline: PerTask, population: Mapping[str, Sequence[str]], *,
+                      level: float = 0.95) -> PairedChange | None:
+    """The paired change over a suite from a stratified sample of its tasks.
+
+    Each stratum of `population` weighs its share of the suite and is represented by
+    the mean delta of its sampled tasks (those with rewards in both arms). The
+    variance is the two-stage one: between tasks, scaled by the share of the stratum
+    left unsampled, plus each sampled task's own trial noise. The p-value is the
+    normal one (the permutation test does not know the weights).
+
+    Returns:
+        None if a non-empty stratum has no paired task.
+    """
+    deltas = paired_deltas(final, baseline)
+    size = sum(len(members) for members in population.values())
+    if not deltas or not size:
+        return None
+    fallback = _fallback(final, baseline, list(deltas))
+    change = variance = 0.0
+    for members in population.values():
+        if not members:
+            continue
+        seen = [t for t in members if t in deltas]
+        if not seen:
+            return None
+        weight, n = len(members) / size, len(seen)
+        values = [deltas[t] for t in seen]
+        mean = sum(values) / n
+        between = sum((v - mean) ** 2 for v in values) / (n - 1) if n > 1 else 0.0
+        within = sum(_within(final, baseline, t, fallback) for t in seen) / n
+        share = n / len(members)
+        change += weight * mean
+        variance += weight**2 * ((1 - share) * max(between, within) + share * within) / n
+    se = math.sqrt(variance)
+    half = normal_quantile((1 - level) / 2) * se
+    z = change / se if se > 0 else 0.0
+    p = min(1.0, 2 * normal_p_value(abs(z))) if se > 0 else (1.0 if change == 0 else 0.0)
+    return PairedChange(len(deltas), change, se, change - half, change + half, level, p)

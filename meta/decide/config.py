@@ -53,6 +53,11 @@ class DecideConfig(BaseModel, extra="forbid", use_attribute_docstrings=True):
     spot_futility_z: float = 0.8
     """Discard after the spot stage when the screening z (see `screen_with_history`) is below this."""
 
+    futility_growth: float = Field(0.0, ge=0)
+    """Every futility threshold rises by this much per doubling of the suite beyond 24 tasks:
+    what a surviving candidate still costs grows with the suite, a fresh candidate's spot
+    stage does not, so on a large suite it pays to drop more of the doubtful ones early."""
+
     widen_fraction: float = Field(0.3, ge=0, le=1)
     """Before the full stage, first run this share of the still unmeasured tasks (stratified),
     with a futility look after it: a second, cheaper screen. 0 skips it."""
@@ -70,6 +75,11 @@ class DecideConfig(BaseModel, extra="forbid", use_attribute_docstrings=True):
     target_weight: float = Field(8.0, ge=0)
     """Weight of each targeted task in the screening z (others weigh 1): a real fix shows
     first on the failures it was written for."""
+
+    harm_futility_z: float = Field(1.0, gt=0)
+    """At every futility look, discard when the screening z on the tasks the edit did NOT
+    target (unweighted) is below minus this: an edit that fixes its targets by breaking other
+    tasks nets about zero, and the paired test alone keeps such edits at its full level."""
 
     full_repeats: int = Field(1, ge=1)
     """Trials per arm for each task a widening step or the full stage adds."""
@@ -115,8 +125,17 @@ class DecideConfig(BaseModel, extra="forbid", use_attribute_docstrings=True):
     """Fresh trials per train task of a kept candidate, run after the verdict, from which
     the ledger's score is computed (no winner's curse). 0 reports the selection data (biased)."""
 
-    confirm_fraction: float = Field(1.0, ge=0, le=1)
-    """Share of the train tasks in the confirmation sample (stratified; 1.0 = every task)."""
+    confirm_fraction: float = Field(0.5, ge=0, le=1)
+    """Share of the train tasks in the confirmation sample (stratified), at least
+    `confirm_min_tasks`: on a large suite half the tasks pin the score down well enough."""
+
+    confirm_min_tasks: int = Field(30, ge=1)
+    """The confirmation runs at least this many train tasks (all of a smaller suite)."""
+
+    confirm_baseline: bool = True
+    """The confirmation also runs the climb's baseline on the same tasks in the same batch,
+    so the ledger shows the kept candidate's change against the baseline, paired (drift and
+    batch effects move both arms alike). The measure must then run the 'baseline' arm."""
 
     inconclusive_when_capped: bool = False
     """When the rounds or the trial cap run out undecided: 'inconclusive' if true, else 'discard'."""

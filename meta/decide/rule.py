@@ -41,7 +41,8 @@ from meta.decide.records import (
     honest_score,
     next_incumbent,
 )
-from meta.decide.staged import Evidence, run_staged
+from meta.decide.evidence import Evidence
+from meta.decide.staged import run_staged
 from meta.decide.stats import suite_score
 
 __all__ = [

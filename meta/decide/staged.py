@@ -5,16 +5,14 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
-from collections.abc import Sequence
 
 from meta.decide.config import DecideConfig
+from meta.decide.confirm import Confirmation, confirm
+from meta.decide.evidence import Evidence
 from meta.decide.records import (
-    Arm,
     Decision,
     IncumbentRecord,
-    Measure,
     Stage,
-    TrialRequest,
     Verdict,
     count_trials,
     honest_score,
@@ -38,46 +36,6 @@ from meta.decide.stats import (
     suite_score,
 )
 
-BOTH: tuple[Arm, Arm] = ("candidate", "incumbent")
-
-
-class Evidence:
-    """The rewards gathered for one decision and the batches that gathered them."""
-
-    def __init__(self, measure: Measure) -> None:
-        self.measure = measure
-        self.candidate: dict[str, list[float]] = {}
-        self.incumbent: dict[str, list[float]] = {}
-        self.confirmation: dict[str, list[float]] = {}
-        self.trials = 0
-
-    async def batch(self, plan: Sequence[tuple[str, int]], *, step: str, arms: Sequence[Arm] = BOTH,
-                    confirm: bool = False) -> dict[str, list[float]]:
-        """Run (task, repeats) for each arm, in one batch; returns the incumbent's rewards."""
-        requests = [TrialRequest(arm, task, n, step) for task, n in plan if n > 0 for arm in arms]
-        fresh: dict[str, list[float]] = {}
-        if not requests:
-            return fresh
-        results = await self.measure(requests)
-        for (arm, task), rewards in results.items():
-            rewards = [float(r) for r in rewards]
-            if not rewards:
-                continue
-            self.trials += len(rewards)
-            if confirm:
-                self.confirmation.setdefault(task, []).extend(rewards)
-            elif arm == "candidate":
-                self.candidate.setdefault(task, []).extend(rewards)
-            else:
-                self.incumbent.setdefault(task, []).extend(rewards)
-                fresh.setdefault(task, []).extend(rewards)
-        return fresh
-
-    def paired(self) -> set[str]:
-        """Tasks with rewards in both arms."""
-        return {t for t, r in self.candidate.items() if r and self.incumbent.get(t)}
-
-
 @dataclasses.dataclass(frozen=True)
 class _Outcome:
     verdict: Verdict
@@ -90,16 +48,9 @@ async def run_staged(evidence: Evidence, tasks: list[str], targeted: list[str], 
     """Run the staged evaluation and build the decision (see `meta.decide`)."""
     procedure = _Staged(evidence, tasks, incumbent, config, simpler, rng)
     outcome = await procedure.stages(targeted)
-    confirmation_estimate = None
-    if outcome.verdict == "keep" and config.confirm_repeats > 0 and config.confirm_fraction > 0:
-        strata = stratify(tasks, evidence.candidate)
-        n = max(1, math.ceil(config.confirm_fraction * len(tasks)))
-        sample = stratified_sample(tasks, evidence.candidate, n, rng, {})
-        await evidence.batch([(t, config.confirm_repeats) for t in sample], step="confirm", arms=("candidate",),
-                             confirm=True)
-        value = stratified_estimate(evidence.confirmation, [], strata, sample)
-        if value is not None:
-            confirmation_estimate = (value, float(count_trials(evidence.confirmation)))
+    confirmation = Confirmation(None, None)
+    if outcome.verdict == "keep":
+        confirmation = await confirm(evidence, tasks, config, rng)
     s = paired_stats(evidence.candidate, evidence.incumbent)
     reason = outcome.why
     if outcome.verdict != "keep":
@@ -112,7 +63,8 @@ async def run_staged(evidence: Evidence, tasks: list[str], targeted: list[str], 
         trials_used=evidence.trials, candidate_per_task=evidence.candidate,
         incumbent_per_task=evidence.incumbent, candidate_score=suite_score(evidence.candidate),
         reported_score=0.0, incumbent_estimate=procedure.estimate,
-        confirmation_per_task=evidence.confirmation, confirmation_estimate=confirmation_estimate,
+        confirmation_per_task=evidence.confirmation, confirmation_estimate=confirmation.estimate,
+        baseline_change=confirmation.baseline_change,
     )
     return dataclasses.replace(decision, reported_score=honest_score(next_incumbent(incumbent, decision)))
 
@@ -138,9 +90,14 @@ class _Staged:
         self.estimate: tuple[float, float] | None = None
         self.targeted: list[str] = []
         self.screen = 0.0
+        self.harm = 0.0
         self.infos: list[float] = []
         shares = [config.spend_ratio**k for k in range(self.looks)]
         self.spend = [config.alpha * share / sum(shares) for share in shares]
+
+    def futility(self, base: float) -> float:
+        """A futility threshold, raised on suites larger than 24 tasks (see `futility_growth`)."""
+        return base + self.config.futility_growth * max(0.0, math.log2(len(self.tasks) / 24))
 
     def _futile(self, stage: Stage, where: str, threshold: float) -> _Outcome | None:
         """A futility look: a discard if the candidate's screening z is below the threshold."""
@@ -152,10 +109,18 @@ class _Staged:
         self.screen = screening_z(ev.candidate, ev.incumbent, history, weights, self.shift)
         if self.shift:  # a simpler candidate need only show it is not worse
             threshold = min(threshold, cfg.simpler_futility_z)
-        if self.screen >= threshold:
+        if self.screen < threshold:
+            self.statistic, self.p_value = "screen_p", normal_p_value(self.screen)
+            return _Outcome("discard", stage, f"futile {where} (screening z {self.screen:+.2f} < {threshold:+.2f})")
+        # Help on the targeted tasks must not be paid for elsewhere: the same screen on the rest.
+        targeted = set(self.targeted)
+        others = {t: r for t, r in ev.candidate.items() if t not in targeted}
+        self.harm = screening_z(others, ev.incumbent, history, None, self.shift)
+        if self.harm >= -cfg.harm_futility_z:
             return None
-        self.statistic, self.p_value = "screen_p", normal_p_value(self.screen)
-        return _Outcome("discard", stage, f"futile {where} (screening z {self.screen:+.2f} < {threshold:+.2f})")
+        self.statistic, self.p_value = "screen_p", normal_p_value(self.harm)
+        return _Outcome("discard", stage, f"hurts untargeted tasks {where} (screening z on them "
+                                          f"{self.harm:+.2f} < {-cfg.harm_futility_z:+.2f})")
 
     def _update(self) -> PairedStats:
         self.stats = paired_stats(self.evidence.candidate, self.evidence.incumbent, self.shift)
@@ -176,7 +141,7 @@ class _Staged:
         if value is not None:
             self.estimate = (value, float(count_trials(fresh)))
         self._update()
-        if futile := self._futile("spot", "at spot", cfg.spot_futility_z):
+        if futile := self._futile("spot", "at spot", self.futility(cfg.spot_futility_z)):
             return futile
 
         for step in range(cfg.widen_steps if cfg.widen_fraction > 0 else 0):
@@ -185,13 +150,13 @@ class _Staged:
             widened = stratified_sample(unmeasured, self.incumbent.per_task, n, self.rng, self.weights)
             await ev.batch([(t, cfg.full_repeats) for t in widened], step="widen")
             self._update()
-            if futile := self._futile("spot", f"at widened spot {step + 1}", cfg.widen_futility_z):
+            if futile := self._futile("spot", f"at widened spot {step + 1}", self.futility(cfg.widen_futility_z)):
                 return futile
 
         await ev.batch([(t, cfg.full_repeats) for t in self.tasks if t not in ev.paired()], step="full")
         if self._credible():
             return _Outcome("keep", "full", self._keep_reason(1))
-        if futile := self._futile("full", "at full", cfg.full_futility_z):
+        if futile := self._futile("full", "at full", self.futility(cfg.full_futility_z)):
             return futile
 
         for round_no in range(1, cfg.max_rounds + 1):
@@ -204,7 +169,7 @@ class _Staged:
             if self._credible():
                 return _Outcome("keep", "sequential", self._keep_reason(1 + round_no))
             if round_no < cfg.max_rounds and (
-                futile := self._futile("sequential", f"after round {round_no}", cfg.seq_futility_z)
+                futile := self._futile("sequential", f"after round {round_no}", self.futility(cfg.seq_futility_z))
             ):
                 return futile
         return self._capped(cfg.max_rounds)
