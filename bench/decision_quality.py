@@ -80,7 +80,7 @@ from bench.decision.report import as_json, text  # noqa: E402
 from bench.decision.worlds import WORLDS  # noqa: E402
 from meta.decide import DecideConfig  # noqa: E402
 
-DEFAULT_SEEDS = 100
+DEFAULT_SEEDS = 120
 QUICK_SEEDS = 20
 
 

@@ -264,7 +264,7 @@ def small_benchmark_warning(config: ClimbConfig, train_tasks: int) -> list[str]:
     if decide.rule != "staged":
         return []
     best_p = 0.5 ** train_tasks
-    level = decide.alpha / (1 + decide.max_rounds)
+    level = decide.alpha_spending()[0]  # the first keep look's level (later looks see more repeats, not tasks)
     if best_p <= level:
         return []
     return [f"only {train_tasks} train tasks: the smallest p-value a paired test over tasks can reach is "

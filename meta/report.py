@@ -104,18 +104,25 @@ def _summary(record: RunRecord) -> str:
         if isinstance(entry, dict) and "error" not in entry:
             cell = lambda a: f"{num(a['mean'])} ± {num(a.get('se'))} ({a.get('trials', 0)} trials)"
             change = entry.get("change_pct")
+            test = entry.get("test")
+            paired = "–" if not test else (f"{test['change']:+.3f} [{test['low']:+.3f}, {test['high']:+.3f}], "
+                                            f"p = {test['p_value']:.3f}")
             rows.append([split, cell(entry["baseline"]), cell(entry["final"]),
-                         "–" if change is None else f"{change:+.1f}%"])
+                         "–" if change is None else f"{change:+.1f}%", paired])
     kept = sum(r.status == "keep" for r in record.rows)
     body = f"<p>{kept} edit(s) kept out of {max(len(record.experiments) - 1, 0)} experiments.</p>"
     if rows:
-        body += table(["split", "baseline", "final", "change"], rows)
+        body += table(["split", "baseline", "final", "change", "paired change [95% interval], p"], rows)
     elif final.get("note"):
         body += f"<p>{esc(final['note'])}</p>"
     else:
         body += "<p class=\"note\">No final head-to-head yet.</p>"
-    return section("Result", "The baseline and the final incumbent, run head to head in the same batches at "
-                   "the end of the climb (mean of task means ± standard error).", body, "result")
+    return section("Result", "The baseline and the final incumbent, run head to head on fresh trials in the same "
+                   "batches at the end of the climb (mean of task means ± standard error). This is the climb's "
+                   "claim: the paired change with its 95% interval and the two-sided p-value of 'no change'. "
+                   "Each keep along the way was a per-decision bet (the keep rule lets a few percent of edits "
+                   "that change nothing through), so a climb can end on a changed agent that is no better; "
+                   "the interval says whether it is.", body, "result")
 
 
 def _running_best(record: RunRecord, charts: dict[str, Chart]) -> str:

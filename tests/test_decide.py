@@ -18,6 +18,7 @@ from meta.decide import (
     honest_score,
     next_incumbent,
 )
+from meta.decide.boundary import sequential_levels
 from meta.decide.sampling import (
     allocate,
     pick_repeats,
@@ -35,7 +36,6 @@ from meta.decide.stats import (
     permutation_p_value,
     permutation_variance,
     screening_z,
-    sequential_levels,
     suite_score,
     task_mean,
 )
@@ -415,3 +415,16 @@ def test_config_rejects_unknown_fields_and_documents_every_field():
     with pytest.raises(pydantic.ValidationError):
         DecideConfig(alpha=0.0)
     assert all(field.description for field in DecideConfig.model_fields.values())
+
+
+async def test_an_edit_that_pays_for_its_targets_elsewhere_is_discarded():
+    incumbent = _mixed_incumbent()  # t00-t04 always pass, t05-t09 never, t10-t19 alternate
+    candidate = dict(incumbent)
+    candidate |= {t: [1.0] for t in ("t05", "t06", "t10", "t11", "t12", "t13")}  # fixes its targets, and more
+    candidate |= {t: [0.0] for t in ("t00", "t01", "t02", "t03")}  # breaks four tasks nobody aimed at: net 0
+    looks = DecideConfig(spot_futility_z=-9, widen_futility_z=-9, full_futility_z=-9, seq_futility_z=-9)
+    decision, _ = await _evaluate(candidate, incumbent, looks, targeted=["t05", "t06"])
+    assert decision.verdict == "discard" and "hurts untargeted tasks" in decision.reason
+    blind = looks.model_copy(update={"harm_futility_z": 99.0})
+    decision, _ = await _evaluate(candidate, incumbent, blind, targeted=["t05", "t06"])
+    assert "hurts untargeted tasks" not in decision.reason

@@ -63,7 +63,8 @@ def summarize(results: list[dict]) -> dict:
     lift, lift_se = mean_se([r["true_lift"] for r in results])
     bias, bias_se = mean_se([r["ledger_bias"] for r in results])
     finals = [r["final"] for r in results if r["final"]["ran"]]
-    change_bias, change_bias_se = mean_se([r["change_bias"] for r in results if r["change_bias"] is not None])
+    claims = [r["change_bias"] for r in results if r["change_bias"] is not None]
+    change_bias, change_bias_se = mean_se(claims) if claims else (None, None)
     plain_null = total("seen", "null") - total("simpler_seen", "null")
     return {
         "climbs": len(results),
@@ -72,6 +73,7 @@ def summarize(results: list[dict]) -> dict:
         "keep_simpler_null": rate(total("simpler_kept", "null"), total("simpler_seen", "null")),
         "keep_harmful": rate(total("kept", "harmful"), total("seen", "harmful")),
         "keep_helpful": rate(total("kept", "helpful"), total("seen", "helpful")),
+        "keep_harmful_1pt": rate(sum(r["big_harm"][0] for r in results), sum(r["big_harm"][1] for r in results)),
         "ledger_bias": bias, "ledger_bias_se": bias_se,
         "change_bias": change_bias, "change_bias_se": change_bias_se,
         "ledger_rmse": math.sqrt(statistics.fmean(r["ledger_bias"] ** 2 for r in results)),
@@ -103,7 +105,7 @@ def bounds(cell: Cell, ours: dict, versus: dict) -> dict[str, bool]:
         "lift": versus["lift_diff"] >= -versus["lift_diff_se"],
         "null": ours["keep_null"]["rate"] <= BOUND_NULL,
         "harmful": ours["keep_harmful"]["rate"] <= BOUND_HARMFUL,
-        "bias": _within(*((ours["change_bias"], ours["change_bias_se"]) if cell.world == "drift"
+        "bias": _within(*((ours["change_bias"] or 0.0, ours["change_bias_se"] or 0.0) if cell.world == "drift"
                           else (ours["ledger_bias"], ours["ledger_bias_se"]))),
     }
 

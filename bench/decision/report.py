@@ -7,7 +7,7 @@ import json
 from bench.decision.panel import BOUND_BIAS, BOUND_HARMFUL, BOUND_NULL
 
 HEADER = (f"{'cell (world:T:budget)':24} {'rule':5} {'true lift':>13} {'ours-naive':>13} {'null':>5} "
-          f"{'harm':>5} {'help':>5} {'ledger bias':>13} {'rmse':>5} {'vs-base bias':>13} {'dec':>5} {'chg':>4} "
+          f"{'harm':>5} {'h>1pt':>5} {'help':>5} {'ledger bias':>13} {'rmse':>5} {'vs-base bias':>13} {'dec':>5} {'chg':>4} "
           f"{'fin.cov':>7}  bounds")
 
 
@@ -15,14 +15,19 @@ def _pct(x: float) -> str:
     return f"{100 * x:+.1f}"
 
 
+def _pm(value: float | None, se: float | None) -> str:
+    return "-" if value is None else f"{_pct(value)}±{100 * (se or 0.0):<4.1f}"
+
+
 def _row(name: str, rule: str, s: dict, entry: dict) -> str:
     diff = f"{_pct(entry['lift_diff'])}±{100 * entry['lift_diff_se']:.1f}" if rule == "ours" else ""
-    rates = " ".join(f"{100 * s[k]['rate']:5.1f}" for k in ("keep_null", "keep_harmful", "keep_helpful"))
+    rates = " ".join(f"{100 * s[k]['rate']:5.1f}" for k in ("keep_null", "keep_harmful", "keep_harmful_1pt",
+                                                                "keep_helpful"))
     failed = [k for k, ok in entry["bounds"].items() if not ok]
     verdict = ("ok" if not failed else "MISS " + ",".join(failed)) if rule == "ours" else ""
     return (f"{name:24} {rule:5} {_pct(s['true_lift']):>7}±{100 * s['true_lift_se']:<4.1f} {diff:>13} {rates} "
             f"{_pct(s['ledger_bias']):>7}±{100 * s['ledger_bias_se']:<4.1f} {100 * s['ledger_rmse']:5.1f} "
-            f"{_pct(s['change_bias']):>7}±{100 * s['change_bias_se']:<4.1f} "
+            f"{_pm(s['change_bias'], s['change_bias_se']):>13} "
             f"{s['decisions']:5.1f} {s['changed']:4.2f} {s['final_coverage']:7.2f}  {verdict}")
 
 
@@ -32,7 +37,7 @@ def text(table: dict[str, dict], seeds: int, seconds: float, workers: int) -> st
         f"decision quality panel: {seeds} climbs per rule and cell, {workers} workers, {seconds:.0f}s",
         "true lift / ours-naive / ledger bias / rmse in points of suite score (± one standard error); "
         "vs-base bias: the ledger's paired change against the baseline minus the true change; "
-        "null/harm/help: % of such decisions kept (null: not marked simpler); dec: decisions per climb; "
+        "null/harm/help: % of such decisions kept (null: not marked simpler; h>1pt: harmful by more than a point); dec: decisions per climb; "
         "chg: share of climbs ending on a changed agent; fin.cov: share of final confirmations whose "
         "95% interval holds the true change",
         HEADER,

@@ -20,6 +20,8 @@ from meta.workspace_scope import Complexity, is_simpler
 BASELINE_REPEATS = 2
 FINAL_REPEATS = 2
 CLASSES = ("null", "harmful", "helpful")
+BIG_HARM = 0.01
+"""A harmful edit 'costs more than a point' below this true change."""
 
 
 class BudgetExhausted(Exception):
@@ -78,6 +80,10 @@ class Tally:
     spent: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CLASSES, 0))
     simpler_seen: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CLASSES, 0))
     simpler_kept: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CLASSES, 0))
+    big_harm_seen: int = 0
+    """Edits that cost more than `BIG_HARM` of suite score ..."""
+    big_harm_kept: int = 0
+    """... and how many of them were kept."""
     kept_gain: float = 0.0
     decisions: int = 0
     trials: int = 0
@@ -119,6 +125,7 @@ async def climb(rule: str, world_name: str, n_tasks: int, budget: int, seed: int
         edit = draw_edit(world, incumbent, failed_tasks(record.per_task, n_tasks), tokens, rng_world)
         candidate = apply_edit(incumbent, edit)
         kind = classify(incumbent, candidate, edit)
+        big_harm = true_score(candidate) - true_score(incumbent) < -BIG_HARM
         simpler = is_simpler(Complexity(tokens // 12, tokens), Complexity((tokens + edit.token_change) // 12,
                                                                            tokens + edit.token_change))
         sim.arms = {"incumbent": incumbent, "candidate": candidate, "baseline": suite}
@@ -132,21 +139,25 @@ async def climb(rule: str, world_name: str, n_tasks: int, budget: int, seed: int
         tally.seen[kind] += 1
         tally.spent[kind] += decision.trials_used
         tally.simpler_seen[kind] += simpler
+        tally.big_harm_seen += big_harm
         if decision.verdict == "keep":
             tally.kept[kind] += 1
+            tally.big_harm_kept += big_harm
             tally.simpler_kept[kind] += simpler
             tally.kept_gain += true_score(candidate) - true_score(incumbent)
             incumbent, tokens = candidate, tokens + edit.token_change
         record = next_incumbent(record, decision)
         ledger = decision.reported_score
     truth, start = true_score(incumbent), true_score(suite)
-    claimed = (0.0, 0.0) if incumbent == suite else record.baseline_change
+    # The naive rule claims no change against the baseline; ours claims 0 until it keeps something.
+    claimed = None if rule == "naive" else (0.0, 0.0) if incumbent == suite else record.baseline_change
     return {
         "rule": rule, "world": world_name, "T": n_tasks, "B": budget, "seed": seed,
         "true_lift": truth - start, "ledger_bias": ledger - truth, "changed": incumbent != suite,
         "change_bias": None if claimed is None else claimed[0] - (truth - start),
         "seen": tally.seen, "kept": tally.kept, "spent": tally.spent, "decisions": tally.decisions,
         "simpler_seen": tally.simpler_seen, "simpler_kept": tally.simpler_kept,
+        "big_harm": (tally.big_harm_kept, tally.big_harm_seen),
         "trials_per_decision": tally.trials / max(1, tally.decisions),
         "final": final_confirmation(sim, suite, incumbent, tasks, truth - start),
     }

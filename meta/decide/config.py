@@ -1,7 +1,9 @@
-"""Configuration of the keep rule. Defaults are the ones bench/decision_quality.py validates."""
+"""Configuration of the keep rule. Defaults are the ones bench/decision_quality.py's panel validates
+(the README's Benchmarks section has its figures, cell by cell)."""
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -17,10 +19,10 @@ class DecideConfig(BaseModel, extra="forbid", use_attribute_docstrings=True):
 
     alpha: float = Field(0.2, gt=0, lt=0.5)
     """One-sided level of the keep test over all its looks (full + each round): the chance
-    that a candidate no better than the incumbent is kept once it reaches them. Futility
-    looks stop most such candidates before that, so the realized rate is far lower: with
-    these defaults about 3% of null edits are kept in bench/decision_quality.py (0.1 gives
-    about 2%, but climbs 20-30% less for the same trials)."""
+    that a candidate no better than the incumbent is kept once it reaches them. Futility looks
+    and the keep screen stop most such candidates first, so in the bench's panel 0.2-3% of null
+    edits are kept per decision. An edit that helps its targets and costs as much elsewhere
+    passes every screen, and is kept at up to this level: see the README on mixed-sign edits."""
 
     boundary: Literal["group_sequential", "bonferroni"] = "group_sequential"
     """How the keep looks share alpha (each spends its part, see `spend_ratio`).
@@ -28,9 +30,10 @@ class DecideConfig(BaseModel, extra="forbid", use_attribute_docstrings=True):
     chance of a first crossing there is exactly its part (exact for z statistics on
     accumulating data); 'bonferroni' uses the part itself as the level (stricter)."""
 
-    spend_ratio: float = Field(1.0, gt=0)
+    spend_ratio: float = Field(0.5, gt=0)
     """Alpha spent at each keep look relative to the one before: 1 spends alpha / looks at
-    every look, below 1 spends more early, above 1 more late."""
+    every look, below 1 spends more early, above 1 more late. 0.5 puts half of it on the full
+    look, where every task has its first pair and the estimate is least adaptive."""
 
     spot_fraction: float = Field(0.05, ge=0, le=1)
     """Share of the non-targeted train tasks sampled (stratified) in the spot stage."""
@@ -47,15 +50,15 @@ class DecideConfig(BaseModel, extra="forbid", use_attribute_docstrings=True):
     spot_repeats: int = Field(1, ge=1)
     """Trials per arm per spot task."""
 
-    spot_target_repeats: int = Field(2, ge=1)
+    spot_target_repeats: int = Field(3, ge=1)
     """Trials per arm per targeted task in the spot stage (where a real fix should show)."""
 
     spot_futility_z: float = 0.8
     """Discard after the spot stage when the screening z (see `screen_with_history`) is below this."""
 
-    futility_growth: float = Field(0.0, ge=0)
-    """Every futility threshold rises by this much per doubling of the suite beyond 24 tasks:
-    what a surviving candidate still costs grows with the suite, a fresh candidate's spot
+    futility_growth: float = Field(0.3, ge=0)
+    """The spot and widening thresholds rise by this much per doubling of the suite beyond 24
+    tasks: what a surviving candidate still costs grows with the suite, a fresh candidate's spot
     stage does not, so on a large suite it pays to drop more of the doubtful ones early."""
 
     widen_fraction: float = Field(0.3, ge=0, le=1)
@@ -81,6 +84,12 @@ class DecideConfig(BaseModel, extra="forbid", use_attribute_docstrings=True):
     target (unweighted) is below minus this: an edit that fixes its targets by breaking other
     tasks nets about zero, and the paired test alone keeps such edits at its full level."""
 
+    keep_screen_z: float | None = 2.0
+    """At a keep look, the screening z (the candidate against the incumbent's fresh AND past
+    rewards, targets weighted up) must also reach this, so an unlucky re-run of the incumbent
+    cannot hand a keep to a candidate that does not beat its long record. It only ever refuses
+    a keep. None: no such condition."""
+
     full_repeats: int = Field(1, ge=1)
     """Trials per arm for each task a widening step or the full stage adds."""
 
@@ -95,6 +104,11 @@ class DecideConfig(BaseModel, extra="forbid", use_attribute_docstrings=True):
 
     round_trials_factor: float = Field(0.5, gt=0)
     """Trials per sequential round, at most, as a multiple of the number of train tasks."""
+
+    adaptive_repeats: bool = False
+    """Sequential rounds repeat the tasks where this comparison's arms disagreed (adaptive), or
+    choose them from the incumbent's history and the targets alone (not adaptive), which keeps
+    every task's mean unbiased when an edit helps some tasks and hurts others."""
 
     seq_futility_z: float = 1.2
     """Discard after a sequential round (not the last) when the screening z is below this."""
@@ -113,21 +127,29 @@ class DecideConfig(BaseModel, extra="forbid", use_attribute_docstrings=True):
     n_permutations: int = Field(2000, ge=100)
     """Monte Carlo draws of the permutation test."""
 
-    simpler_margin: float = Field(0.02, ge=0)
+    simpler_margin: float = Field(0.01, ge=0)
     """For a simpler candidate, keep if credibly no worse than this (in suite-score units):
-    the keep test becomes a non-inferiority test of delta > -margin."""
+    the keep test becomes a non-inferiority test of delta > -margin. Which candidates are
+    simpler is the climb's rule (`meta.workspace_scope.is_simpler`: a real cut)."""
 
-    simpler_futility_z: float = -0.5
+    simpler_alpha: float = Field(0.05, gt=0, lt=0.5)
+    """Level of a simpler candidate's non-inferiority test over its looks. Stricter than
+    `alpha`: a small suite cannot tell 'no worse than the margin' from 'a few points worse',
+    so a lenient level would keep harmful simplifications at about that level."""
+
+    simpler_futility_z: float = 0.5
     """For a simpler candidate, a futility look discards only below this z (or the look's own
-    threshold if lower): it has to show it is no worse, not that it is better."""
+    threshold if lower), on a z that counts the margin: it has to show it is no worse, not
+    better. Lower lets more harmful simplifications reach the keep test, and costs trials."""
 
     confirm_repeats: int = Field(1, ge=0)
     """Fresh trials per train task of a kept candidate, run after the verdict, from which
     the ledger's score is computed (no winner's curse). 0 reports the selection data (biased)."""
 
-    confirm_fraction: float = Field(0.5, ge=0, le=1)
+    confirm_fraction: float = Field(0.25, ge=0, le=1)
     """Share of the train tasks in the confirmation sample (stratified), at least
-    `confirm_min_tasks`: on a large suite half the tasks pin the score down well enough."""
+    `confirm_min_tasks`: on a large suite a quarter of the tasks pins the score down well
+    enough, and every confirmation trial is one fewer for the next candidates."""
 
     confirm_min_tasks: int = Field(30, ge=1)
     """The confirmation runs at least this many train tasks (all of a smaller suite)."""
@@ -139,3 +161,14 @@ class DecideConfig(BaseModel, extra="forbid", use_attribute_docstrings=True):
 
     inconclusive_when_capped: bool = False
     """When the rounds or the trial cap run out undecided: 'inconclusive' if true, else 'discard'."""
+
+    def futility_threshold(self, base: float, n_tasks: int) -> float:
+        """A futility look's threshold on a suite of `n_tasks`: `base`, raised beyond 24 tasks."""
+        return base + self.futility_growth * max(0.0, math.log2(n_tasks / 24)) if n_tasks > 0 else base
+
+    def alpha_spending(self, simpler: bool = False) -> list[float]:
+        """The level each keep look spends (full, then each sequential round); they sum to
+        `alpha`, or to `simpler_alpha` for a simpler candidate's non-inferiority test."""
+        shares = [self.spend_ratio**k for k in range(1 + self.max_rounds)]
+        total = self.simpler_alpha if simpler else self.alpha
+        return [total * share / sum(shares) for share in shares]

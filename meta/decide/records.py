@@ -129,7 +129,7 @@ def next_incumbent(previous: IncumbentRecord, decision: Decision) -> IncumbentRe
     estimates = previous.score_estimates or (
         (suite_score(previous.per_task), float(count_trials(previous.per_task))),
     )
-    if decision.incumbent_estimate is not None and not __import__("os").environ.get("NOSPOT"):
+    if decision.incumbent_estimate is not None:
         estimates = (*estimates, decision.incumbent_estimate)
     return IncumbentRecord(merge(previous.per_task, decision.incumbent_per_task), estimates,
                            previous.baseline_change)

@@ -89,21 +89,29 @@ def repeat_priority(
     incumbent: Sequence[float],
     history: Sequence[float],
     repeats: int,
+    *,
+    adaptive: bool = True,
+    targeted: bool = False,
 ) -> float:
     """Expected drop in one task's delta variance from `repeats` more trials per arm.
 
-    The reward variance is the larger of what this comparison saw and what the
-    incumbent's history (smoothed) suggests, so a task whose two trials agreed by
-    luck still gets repeats if it is known to be a coin flip.
+    Adaptive: the reward variance is the larger of what this comparison saw and what
+    the incumbent's history (smoothed) suggests, so a task whose two trials agreed by
+    luck still gets repeats if it is known to be a coin flip. Not adaptive: only the
+    history counts (and a targeted task is assumed a coin flip), so which tasks get
+    repeats does not depend on this decision's outcomes and every task's mean stays
+    unbiased; repeating where the arms happened to disagree shrinks each task's
+    delta toward zero by a different amount, which can turn an edit that helps a few
+    tasks and hurts more into a winner.
     """
-    pooled = [*candidate, *incumbent]
+    pooled = [*candidate, *incumbent] if adaptive else []
     seen = 0.0
     if len(pooled) >= 2:
         centre = sum(pooled) / len(pooled)
         seen = sum((x - centre) ** 2 for x in pooled) / (len(pooled) - 1)
     everything = [*pooled, *history]
     rate = (sum(everything) + 0.5) / (len(everything) + 1)
-    variance = max(seen, rate * (1 - rate))
+    variance = 0.25 if targeted and not adaptive else max(seen, rate * (1 - rate))
     n_c, n_i = max(1, len(candidate)), max(1, len(incumbent))
     now = 1 / n_c + 1 / n_i
     after = 1 / (n_c + repeats) + 1 / (n_i + repeats)
@@ -117,15 +125,20 @@ def pick_repeats(
     tasks: Sequence[str],
     repeats: int,
     max_trials: int,
+    *,
+    adaptive: bool = True,
+    targeted: Sequence[str] = (),
 ) -> list[str]:
     """The tasks to repeat next: highest variance reduction first, within max_trials.
 
     Each chosen task costs 2 * repeats trials (both arms). Tasks whose trials can
-    no longer vary (priority 0) are never chosen.
+    no longer vary (priority 0) are never chosen. See `repeat_priority` for `adaptive`.
     """
+    aimed = set(targeted)
     scored = sorted(
         (
-            (repeat_priority(candidate.get(t, ()), incumbent.get(t, ()), history.get(t, ()), repeats), t)
+            (repeat_priority(candidate.get(t, ()), incumbent.get(t, ()), history.get(t, ()), repeats,
+                             adaptive=adaptive, targeted=t in aimed), t)
             for t in tasks
         ),
         key=lambda pair: (-pair[0], pair[1]),

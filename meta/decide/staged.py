@@ -8,6 +8,7 @@ import random
 
 from meta.decide.config import DecideConfig
 from meta.decide.confirm import Confirmation, confirm
+from meta.decide.boundary import sequential_levels
 from meta.decide.evidence import Evidence
 from meta.decide.records import (
     Decision,
@@ -32,7 +33,6 @@ from meta.decide.stats import (
     paired_stats,
     permutation_p_value,
     screening_z,
-    sequential_levels,
     suite_score,
 )
 
@@ -82,7 +82,8 @@ class _Staged:
         self.rng = rng
         self.cap = max(1, math.ceil(config.max_trials_factor * len(tasks)))
         self.looks = 1 + config.max_rounds
-        self.look_level = config.alpha / self.looks
+        self.spend = config.alpha_spending(simpler)
+        self.look_level = self.spend[0]
         self.weights = {"pass": config.spot_weight_pass, "fail": config.spot_weight_fail, "mixed": 1.0}
         self.stats = PairedStats(0, 0.0, 0.0, 0.0)
         self.p_value: float | None = None
@@ -92,30 +93,36 @@ class _Staged:
         self.screen = 0.0
         self.harm = 0.0
         self.infos: list[float] = []
-        shares = [config.spend_ratio**k for k in range(self.looks)]
-        self.spend = [config.alpha * share / sum(shares) for share in shares]
 
     def futility(self, base: float) -> float:
-        """A futility threshold, raised on suites larger than 24 tasks (see `futility_growth`)."""
-        return base + self.config.futility_growth * max(0.0, math.log2(len(self.tasks) / 24))
+        return self.config.futility_threshold(base, len(self.tasks))
+
+    def _screening_z(self, *, untargeted: bool = False) -> float:
+        """The candidate against the incumbent's fresh and past rewards (see `screening_z`):
+        targets weighted up, or on the untargeted tasks alone, unweighted."""
+        cfg, ev = self.config, self.evidence
+        history = self.incumbent.per_task if cfg.screen_with_history else {}
+        if untargeted:
+            aimed = set(self.targeted)
+            others = {t: r for t, r in ev.candidate.items() if t not in aimed}
+            return screening_z(others, ev.incumbent, history, None, self.shift)
+        weights = {t: cfg.target_weight for t in self.targeted}
+        return screening_z(ev.candidate, ev.incumbent, history, weights, self.shift)
 
     def _futile(self, stage: Stage, where: str, threshold: float) -> _Outcome | None:
-        """A futility look: a discard if the candidate's screening z is below the threshold."""
-        ev, cfg = self.evidence, self.config
-        if not ev.paired():
+        """A futility look: a discard if the screening z is below the threshold, or if the
+        same z on the untargeted tasks is below -`harm_futility_z`."""
+        cfg = self.config
+        if not self.evidence.paired():
             return None
-        history = self.incumbent.per_task if cfg.screen_with_history else {}
-        weights = {t: cfg.target_weight for t in self.targeted}
-        self.screen = screening_z(ev.candidate, ev.incumbent, history, weights, self.shift)
+        self.screen = self._screening_z()
         if self.shift:  # a simpler candidate need only show it is not worse
             threshold = min(threshold, cfg.simpler_futility_z)
         if self.screen < threshold:
             self.statistic, self.p_value = "screen_p", normal_p_value(self.screen)
             return _Outcome("discard", stage, f"futile {where} (screening z {self.screen:+.2f} < {threshold:+.2f})")
-        # Help on the targeted tasks must not be paid for elsewhere: the same screen on the rest.
-        targeted = set(self.targeted)
-        others = {t: r for t, r in ev.candidate.items() if t not in targeted}
-        self.harm = screening_z(others, ev.incumbent, history, None, self.shift)
+        # Help on the targeted tasks must not be paid for elsewhere.
+        self.harm = self._screening_z(untargeted=True)
         if self.harm >= -cfg.harm_futility_z:
             return None
         self.statistic, self.p_value = "screen_p", normal_p_value(self.harm)
@@ -156,26 +163,27 @@ class _Staged:
         await ev.batch([(t, cfg.full_repeats) for t in self.tasks if t not in ev.paired()], step="full")
         if self._credible():
             return _Outcome("keep", "full", self._keep_reason(1))
-        if futile := self._futile("full", "at full", self.futility(cfg.full_futility_z)):
+        if futile := self._futile("full", "at full", cfg.full_futility_z):
             return futile
 
         for round_no in range(1, cfg.max_rounds + 1):
             room = min(self.cap - ev.trials, math.ceil(cfg.round_trials_factor * len(self.tasks)))
-            chosen = pick_repeats(ev.candidate, ev.incumbent, self.incumbent.per_task,
-                                  self.tasks, cfg.seq_repeats, room)
+            chosen = pick_repeats(ev.candidate, ev.incumbent, self.incumbent.per_task, self.tasks,
+                                  cfg.seq_repeats, room, adaptive=cfg.adaptive_repeats, targeted=self.targeted)
             if not chosen:
                 return self._capped(round_no - 1)
             await ev.batch([(t, cfg.seq_repeats) for t in chosen], step="sequential")
             if self._credible():
                 return _Outcome("keep", "sequential", self._keep_reason(1 + round_no))
             if round_no < cfg.max_rounds and (
-                futile := self._futile("sequential", f"after round {round_no}", self.futility(cfg.seq_futility_z))
+                futile := self._futile("sequential", f"after round {round_no}", cfg.seq_futility_z)
             ):
                 return futile
         return self._capped(cfg.max_rounds)
 
     def _credible(self) -> bool:
-        """The keep test at one look: permutation p at or below this look's nominal level."""
+        """The keep test at one look: permutation p at or below this look's nominal level, on
+        enough tasks, and (the keep screen) the screening z at `keep_screen_z` or above."""
         cfg, ev = self.config, self.evidence
         s = self._update()
         self.infos.append(1 / s.se**2 if s.se > 0 else 1e12)
@@ -187,6 +195,11 @@ class _Staged:
             return False
         if self.p_value is None or self.p_value > cfg.screen_factor * self.look_level:
             return False
+        if cfg.keep_screen_z is not None:
+            # A simpler candidate has to beat the record only by its own (non-inferiority) bar.
+            bar = min(cfg.keep_screen_z, cfg.simpler_futility_z) if self.shift else cfg.keep_screen_z
+            if self._screening_z() < bar:
+                return False
         self.statistic = "perm_p"
         self.p_value = permutation_p_value(ev.candidate, ev.incumbent, self.rng, cfg.n_permutations, self.shift)
         return self.p_value <= self.look_level
@@ -196,7 +209,7 @@ class _Staged:
         what = f"non-inferior (margin {self.shift:.3f}) paired" if self.shift else "paired"
         bound = lower_bound(s.delta, s.se, self.look_level)
         return (f"{what} delta {s.delta:+.3f} (lower bound {bound:+.3f}; permutation p {self.p_value:.4f} <= "
-                f"{self.look_level:.4f} at look {look} of {self.looks}, alpha {self.config.alpha}) "
+                f"{self.look_level:.4f} at look {look} of {self.looks}, alpha {sum(self.spend):.3g}) "
                 f"over {s.tasks} tasks, {self.evidence.trials} trials")
 
     def _capped(self, rounds: int) -> _Outcome:
