@@ -1,7 +1,7 @@
 """Decision quality of the keep rule: whole simulated climbs, ours vs the naive rule, on a panel.
 
-Run: `.venv/bin/python bench/decision_quality.py [--panel] [--json] [--seeds N] [--quick]
-[--cells WORLD:T:BUDGET,...] [--set FIELD=VALUE] [--workers N]`. Without `--cells`
+Run: `.venv/bin/python bench/decision_quality.py [--panel] [--json] [--markdown] [--seeds N]
+[--quick] [--cells WORLD:T:BUDGET,...] [--set FIELD=VALUE] [--workers N]`. Without `--cells`
 it runs the panel (`--panel` says so explicitly): every cell below, both rules,
 the same seeds (a seed fixes the suite and the world's randomness for both rules).
 The last line says which cells meet the bounds. `--set` overrides a DecideConfig
@@ -76,7 +76,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.decision.panel import PANEL, RULES, Cell, run_job, tabulate  # noqa: E402
-from bench.decision.report import as_json, text  # noqa: E402
+from bench.decision.report import as_json, markdown, text  # noqa: E402
 from bench.decision.worlds import WORLDS  # noqa: E402
 from meta.decide import DecideConfig  # noqa: E402
 
@@ -89,6 +89,7 @@ def main() -> None:
     parser.add_argument("--panel", action="store_true", help="run the whole panel (the default without --cells)")
     parser.add_argument("--cells", default="", help="comma-separated WORLD:T:BUDGET cells instead of the panel")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    parser.add_argument("--markdown", action="store_true", help="also print a compact Markdown table (README)")
     parser.add_argument("--seeds", type=int, default=None, help=f"climbs per rule and cell ({DEFAULT_SEEDS})")
     parser.add_argument("--quick", action="store_true", help=f"fewer seeds ({QUICK_SEEDS})")
     parser.add_argument("--workers", type=int, default=2, help="processes")
@@ -113,6 +114,8 @@ def main() -> None:
     seconds = time.monotonic() - started
     table = tabulate(cells, results)
     print(as_json(table, seeds, seconds) if args.json else text(table, seeds, seconds, args.workers))
+    if args.markdown:
+        print(markdown(table))
 
 
 if __name__ == "__main__":

@@ -60,3 +60,22 @@ def text(table: dict[str, dict], seeds: int, seconds: float, workers: int) -> st
 def as_json(table: dict[str, dict], seeds: int, seconds: float) -> str:
     """Everything in the table, as one JSON object keyed by cell."""
     return json.dumps({"seeds": seeds, "seconds": round(seconds, 1), "cells": table}, indent=1)
+
+
+def markdown(table: dict[str, dict]) -> str:
+    """A compact table for the README: one row per cell, ours against naive."""
+    lines = ["| cell (world:T:budget) | lift ours | lift naive | ours - naive | null keeps ours / naive | "
+             "harmful keeps ours / naive | ledger bias ours / naive | bounds |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, e in table.items():
+        o, n = e["ours"], e["naive"]
+        failed = [k for k, ok in e["bounds"].items() if not ok]
+        bias = (f"{_pct(o['change_bias'] or 0.0)} (paired)" if name.startswith("drift:")
+                else _pct(o["ledger_bias"]))
+        lines.append(
+            f"| {name} | {_pct(o['true_lift'])} | {_pct(n['true_lift'])} | "
+            f"{_pct(e['lift_diff'])} ± {100 * e['lift_diff_se']:.1f} | "
+            f"{100 * o['keep_null']['rate']:.1f}% / {100 * n['keep_null']['rate']:.1f}% | "
+            f"{100 * o['keep_harmful']['rate']:.1f}% / {100 * n['keep_harmful']['rate']:.1f}% | "
+            f"{bias} / {_pct(n['ledger_bias'])} | {'ok' if not failed else 'miss: ' + ', '.join(failed)} |")
+    return "\n".join(lines)

@@ -50,7 +50,7 @@ class DecideConfig(BaseModel, extra="forbid", use_attribute_docstrings=True):
     spot_repeats: int = Field(1, ge=1)
     """Trials per arm per spot task."""
 
-    spot_target_repeats: int = Field(3, ge=1)
+    spot_target_repeats: int = Field(2, ge=1)
     """Trials per arm per targeted task in the spot stage (where a real fix should show)."""
 
     spot_futility_z: float = 0.8
@@ -137,7 +137,7 @@ class DecideConfig(BaseModel, extra="forbid", use_attribute_docstrings=True):
     `alpha`: a small suite cannot tell 'no worse than the margin' from 'a few points worse',
     so a lenient level would keep harmful simplifications at about that level."""
 
-    simpler_futility_z: float = 0.5
+    simpler_futility_z: float = 0.0
     """For a simpler candidate, a futility look discards only below this z (or the look's own
     threshold if lower), on a z that counts the margin: it has to show it is no worse, not
     better. Lower lets more harmful simplifications reach the keep test, and costs trials."""

@@ -9,19 +9,25 @@ permutation test. The stages:
    stratified by the incumbent's record (always passed / never passed / mixed);
 2. widening: more of the suite in stratified steps;
 3. full: every remaining train task once per arm, and the first keep look;
-4. sequential: rounds of repeats where they shrink the variance most (tasks
-   whose arms disagree, or known coin flips), a keep look after each, up to a cap.
+4. sequential: rounds of repeats where the incumbent's record (and the targets)
+   say outcomes vary, a keep look after each, up to a cap. Which tasks get
+   repeats never depends on this decision's outcomes, so each task's mean stays
+   unbiased even for an edit that helps some tasks and hurts others.
 
 Between stages, futility looks discard a candidate going nowhere. They use a
 sharper screening statistic (the candidate against the incumbent's fresh AND
 past rewards, targeted tasks weighted up) which is not drift-proof, so it only
-ever discards. Keep looks share alpha by a group-sequential boundary computed
-from the looks' actual information (`meta.decide.stats.sequential_levels`).
+ever discards; on large suites its spot and widening thresholds are higher. The
+same statistic on the untargeted tasks alone discards an edit that pays for its
+targets elsewhere, and at a keep look it must reach `keep_screen_z` (a refusal,
+never a keep). Keep looks share alpha by a group-sequential boundary computed
+from the looks' actual information (`meta.decide.boundary.sequential_levels`).
 
 The ledger's score is never a measurement that selected the incumbent: a kept
 candidate is re-run after the verdict (the confirmation sample, held out of every
-later decision), and each later decision adds an unbiased stratified estimate
-from its spot sample. See `meta.decide.records.next_incumbent`.
+later decision, with the baseline beside it for a paired change against the
+baseline), and each later decision adds an unbiased stratified estimate from its
+spot sample. See `meta.decide.records.next_incumbent` and `meta.decide.confirm`.
 
 The naive rule (one full-suite run, keep if the mean beats the recorded score)
 is here for comparison only. bench/decision_quality.py measures both.
