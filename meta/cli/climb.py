@@ -18,7 +18,6 @@ from meta.cli.dashboard import Dashboard
 from meta.decide.config import DecideConfig
 from meta.climb.final import format_table
 from meta.ledger.runs import new_run_dir
-from sandbox.docker import LABEL_RUN, sweep
 from task_agent.jail import JailConfig
 
 console = Console(stderr=True)
@@ -86,7 +85,7 @@ def cmd_run(args: Namespace) -> int:
             console.print(f"[yellow]warning: {warning}[/yellow]")
         state = asyncio.run(_run_with_signals(climb))
         if state is None:  # stopped now: trials clean up as they are cancelled; sweep whatever was mid-start
-            sweep(ctx.client, {LABEL_RUN: run_id})
+            ctx.evaluator.trials.sweep()
     if state is None:
         console.print(f"[yellow]stopped now; containers removed. Resume with: climb run --resume {run_dir}[/yellow]")
         return 130

@@ -28,7 +28,7 @@ from typing import Any
 from meta.climb.loop import Climb
 from meta.climb.setup import ClimbView, SetupError, build_context
 from meta.climb.state import ClimbState
-from meta.climb.evaluation import mean_of_task_means, per_task_scores
+from meta.climb.evaluation import DockerTrials, mean_of_task_means, per_task_scores
 from meta.pairings.config import Cell, PairingsConfig, model_labels
 from meta.climb.split import split_tasks
 from meta.workspace.worktree import Workspace, WorkspaceError
@@ -151,7 +151,8 @@ async def run_pairings(run: PairingsRun, *, views: Callable[[Cell], ClimbView | 
         ctx = build_context(run.config.cell_config(cell), cell_dir, run.cell_ids[cell.name], resume=resume,
                             retry=retry, view=views(cell) if views else None, observer=observer,
                             semaphore=semaphore, images=images)
-        images = images or ctx.evaluator.runner.images
+        if images is None and isinstance(ctx.evaluator.trials, DockerTrials):
+            images = ctx.evaluator.trials.runner.images
         climbs[cell.name] = Climb(ctx)
     transfer = _Transfer(run, semaphore, observer, retry, images)
     run.errors = {}
