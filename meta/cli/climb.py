@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from durable import write_atomic
 from meta.climb.loop import Climb
 from meta.climb.config import ClimbConfig, SplitConfig, StopConfig
 from meta.climb.setup import SetupError, build_context, check_models
@@ -60,7 +61,7 @@ def _resume_config(args: Namespace) -> tuple[ClimbConfig, Path, str]:
                  if getattr(args, k) is not None}
     if overrides:
         config = config.model_copy(update={"stop": config.stop.model_copy(update=overrides)})
-        saved.write_text(config.model_dump_json(indent=2))
+        write_atomic(saved, config.model_dump_json(indent=2))
     state = json.loads((run_dir / "state.json").read_text()) if (run_dir / "state.json").exists() else {}
     run_id = state.get("run_id") or run_dir.name
     return config, run_dir, run_id

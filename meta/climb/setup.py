@@ -13,7 +13,9 @@ from typing import Any, Protocol
 
 import docker
 
+from durable import write_atomic
 from meta.climb.config import ClimbConfig
+from meta.climb.errors import SetupError
 from meta.climb.state import ClimbState, Version
 from meta.decide.records import IncumbentRecord
 from meta.climb.evaluation import DockerTrials, Evaluator, TrialBatches
@@ -37,10 +39,6 @@ class ClimbView(Protocol):
     def on_event(self, event: dict[str, Any], climb: Any) -> None: ...
 
     def on_row(self, row: Any, climb: Any) -> None: ...
-
-
-class SetupError(Exception):
-    """The climb cannot start: the message says what to fix."""
 
 
 @dataclass
@@ -211,7 +209,7 @@ def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bo
 def _start(config: ClimbConfig, run_dir: Path, run_id: str, ledger: Ledger) -> tuple[ClimbState, Workspace]:
     state = ClimbState(run_id=run_id)
     workspace = Workspace.create(config.repo, run_dir, run_id, agent_path=config.agent_path)
-    (run_dir / "config.json").write_text(config.model_dump_json(indent=2))
+    write_atomic(run_dir / "config.json", config.model_dump_json(indent=2))
     # From here on the run is resumable, even if it dies during its baseline.
     ledger.save_state(state.to_json())
     return state, workspace
@@ -237,8 +235,8 @@ def unpriced_warning(config: ClimbConfig, prices: PriceTable, workspace: Workspa
     unpriced = sorted(m for m in models if m and prices.lookup(m) is None)
     if not unpriced:
         return []
-    return [f"no price for {', '.join(unpriced)}: their spend counts as $0 and --budget-usd cannot see it; "
-            "give a price file with --prices (model id -> input/output USD per million tokens)"]
+    return [(f"no price for {', '.join(unpriced)}: their spend counts as $0 and --budget-usd cannot see it; "
+             "give a price file with --prices (model id -> input/output USD per million tokens)")]
 
 
 def small_benchmark_warning(config: ClimbConfig, train_tasks: int) -> list[str]:
@@ -251,9 +249,9 @@ def small_benchmark_warning(config: ClimbConfig, train_tasks: int) -> list[str]:
     level = decide.alpha / (1 + decide.max_rounds)
     if best_p <= level:
         return []
-    return [f"only {train_tasks} train tasks: the smallest p-value a paired test over tasks can reach is "
-            f"{best_p:.3g}, above its level {level:.3g}, so no edit can be kept except as a simpler equal; "
-            "add tasks or lower --heldout-fraction"]
+    return [(f"only {train_tasks} train tasks: the smallest p-value a paired test over tasks can reach is "
+             f"{best_p:.3g}, above its level {level:.3g}, so no edit can be kept except as a simpler equal; "
+             "add tasks or lower --heldout-fraction")]
 
 
 def _set_aside_unfinished(run_dir: Path, last_done: int) -> None:

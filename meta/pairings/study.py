@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from durable import write_json_atomic
 from meta.climb.loop import Climb
 from meta.climb.setup import ClimbView, SetupError, build_context
 from meta.climb.state import ClimbState
@@ -35,7 +36,7 @@ from meta.workspace.worktree import Workspace, WorkspaceError
 from sandbox.docker import LABEL_RUN, connect, sweep
 from sandbox.images import ImageCache
 from sandbox.pool import SuiteObserver, TrialRequest, run_trials
-from sandbox.results import TrialStatus, write_json_atomic
+from sandbox.results import TrialStatus
 from sandbox.task import discover
 from sandbox.trial import TrialRunner
 from task_agent.host import HarnessAgent, ModelSettings

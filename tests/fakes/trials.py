@@ -19,7 +19,7 @@ from pathlib import Path
 
 from models.messages import Usage
 from sandbox.pool import TrialRequest
-from sandbox.results import TrialResult, TrialStatus, write_result
+from sandbox.results import TrialResult, TrialStatus
 from sandbox.trial import new_trial_id
 
 CRASH_IMPORT = re.compile(r"^import missing_\w+", re.MULTILINE)
@@ -101,7 +101,8 @@ class SimulatedTrials:
                 rewards=None if outcome.reward is None else {"reward": outcome.reward},
                 error=outcome.error, error_kind=outcome.error_kind,
                 usage={"model_calls": outcome.model_calls}, trial_dir=str(trial_dir))
-            write_result(result, trial_dir)
+            trial_dir.mkdir(parents=True)  # result.json as the sandbox writes it (unsynced: nothing here crashes)
+            (trial_dir / "result.json").write_text(result.model_dump_json(indent=2))
             results.append(result)
         return results
 
