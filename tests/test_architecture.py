@@ -9,6 +9,7 @@ the jail runs is stdlib-only; and no two files import each other, however indire
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -186,3 +187,22 @@ def test_the_command_line_loads_only_the_parser_until_a_command_runs():
             f"print(sorted({{n.split('.')[0] for n in sys.modules}} & set({heavy!r})))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_readme_layout_names_every_module():
+    """The README's layout listing is the tree: every module of a package or room, and no other."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index("```\nsandbox/"):]
+    block = block[:block.index("```", 4)]
+    listed: dict[str, set[str]] = {}
+    folder = top = ""
+    for line in block.splitlines():
+        head = line.split()[0] if line.strip() else ""
+        if head.endswith("/") and not line.startswith(" "):
+            top = folder = head.rstrip("/")
+        elif head.endswith("/") and line.startswith("  "):
+            folder = f"{top}/{head.rstrip('/')}"
+        listed.setdefault(folder, set()).update(re.findall(r"\b(\w+\.py)\b", line))
+    for pkg in [*PACKAGES, *(f"meta/{room}" for room in ROOM_MAY_IMPORT)]:
+        actual = {p.name for p in (ROOT / pkg).glob("*.py") if p.name != "__init__.py"}
+        assert listed.get(pkg, set()) - {"__init__.py"} == actual, f"README layout of {pkg}/"
