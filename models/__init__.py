@@ -47,18 +47,22 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-if TYPE_CHECKING:
-    from models.base import ModelClient
-    from models.errors import (
-        ModelAuthError,
-        ModelConfigError,
-        ModelError,
-        ModelRequestError,
-        ModelUnavailableError,
-        ScriptExhaustedError,
-    )
-    from models.factory import PROVIDERS, check_model_access, create_model, parse_model_name
-    from models.pricing import Price, PriceTable
-    from models.retry import RetryPolicy
-    from models.scripted import ScriptedModel
-    from models.usage import ROLES, UsageTotals, UsageTracker
+if TYPE_CHECKING:  # the same names, for type checkers (``X as X`` marks a re-export)
+    from models.base import ModelClient as ModelClient
+    from models.errors import ModelAuthError as ModelAuthError
+    from models.errors import ModelConfigError as ModelConfigError
+    from models.errors import ModelError as ModelError
+    from models.errors import ModelRequestError as ModelRequestError
+    from models.errors import ModelUnavailableError as ModelUnavailableError
+    from models.errors import ScriptExhaustedError as ScriptExhaustedError
+    from models.factory import PROVIDERS as PROVIDERS
+    from models.factory import check_model_access as check_model_access
+    from models.factory import create_model as create_model
+    from models.factory import parse_model_name as parse_model_name
+    from models.pricing import Price as Price
+    from models.pricing import PriceTable as PriceTable
+    from models.retry import RetryPolicy as RetryPolicy
+    from models.scripted import ScriptedModel as ScriptedModel
+    from models.usage import ROLES as ROLES
+    from models.usage import UsageTotals as UsageTotals
+    from models.usage import UsageTracker as UsageTracker

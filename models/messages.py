@@ -47,7 +47,7 @@ class Usage:
         """All prompt tokens, cached or not (ATIF's prompt_tokens)."""
         return self.input_tokens + self.cache_read_tokens + self.cache_write_tokens
 
-    def __add__(self, other: "Usage") -> "Usage":
+    def __add__(self, other: Usage) -> Usage:
         return Usage(
             self.input_tokens + other.input_tokens,
             self.output_tokens + other.output_tokens,
@@ -101,7 +101,7 @@ class Reply:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Reply":
+    def from_json(cls, data: dict[str, Any]) -> Reply:
         return cls(
             content=list(data["content"]),
             stop_reason=data["stop_reason"],

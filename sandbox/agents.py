@@ -38,7 +38,7 @@ class AgentContext:
     """Working directory of the task's commands."""
     trial_id: str
     run_id: str
-    outcome: "AgentOutcome | None" = None
+    outcome: AgentOutcome | None = None
     """An agent may set this as it goes (e.g. in ``finally``) so that usage spent
     before a timeout or crash is still recorded."""
 

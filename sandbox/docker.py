@@ -28,8 +28,19 @@ import urllib3.exceptions
 from sandbox.archive import DownloadTooLarge, bytes_tar, extract_tar, path_tar
 from sandbox.environment import ExecResult, InfraError
 
-__all__ = ["DockerContainer", "ContainerSpec", "DownloadTooLarge", "bytes_tar", "extract_tar", "path_tar",
-           "connect", "docker_errors", "sweep", "owner_token", "owner_alive"]
+__all__ = [
+    "ContainerSpec",
+    "DockerContainer",
+    "DownloadTooLarge",
+    "bytes_tar",
+    "connect",
+    "docker_errors",
+    "extract_tar",
+    "owner_alive",
+    "owner_token",
+    "path_tar",
+    "sweep",
+]
 
 LABEL_RUN = "climb.run"
 LABEL_TRIAL = "climb.trial"
@@ -123,7 +134,7 @@ class DockerContainer:
         self._removed = False
 
     @classmethod
-    async def start(cls, client: docker.DockerClient, spec: ContainerSpec) -> "DockerContainer":
+    async def start(cls, client: docker.DockerClient, spec: ContainerSpec) -> DockerContainer:
         """Create and start the container; on any failure or cancellation, nothing is left behind."""
         future = asyncio.ensure_future(asyncio.to_thread(cls._start_sync, client, spec))
         try:
@@ -137,7 +148,7 @@ class DockerContainer:
             raise
 
     @classmethod
-    def _start_sync(cls, client: docker.DockerClient, spec: ContainerSpec) -> "DockerContainer":
+    def _start_sync(cls, client: docker.DockerClient, spec: ContainerSpec) -> DockerContainer:
         api = client.api
         host_config: dict[str, Any] = {
             "init": True,
@@ -188,7 +199,7 @@ class DockerContainer:
         host_bound = None if timeout is None else timeout + KILL_AFTER_SEC + HOST_GRACE_SEC
         try:
             exit_code, out, err, truncated = await asyncio.wait_for(asyncio.shield(future), host_bound)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             # The in-container timeout did not end the command (e.g. a wedged daemon).
             # Give up on it; removing the container at teardown ends the stream.
             future.add_done_callback(lambda f: f.exception())

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from durable import write_json_atomic
 from sandbox.agents import Agent
+from sandbox.defaults import CONCURRENCY
 from sandbox.docker import LABEL_RUN, sweep
 from sandbox.environment import InfraError
-from sandbox.results import TrialResult, write_json_atomic
+from sandbox.results import TrialResult
 from sandbox.task import Task
 from sandbox.trial import TrialRunner, TrialSpec, new_trial_id
 
@@ -115,7 +117,7 @@ async def run_suite(
     run_dir: Path,
     *,
     repeats: int = 1,
-    concurrency: int = 4,
+    concurrency: int = CONCURRENCY,
     observer: SuiteObserver | None = None,
 ) -> SuiteResult:
     """Every task ``repeats`` times; writes ``suite.json`` with the summary."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from durable import write_json_atomic
 
 FORMAT_VERSION = 1
 
@@ -80,18 +80,6 @@ class TrialResult(BaseModel):
         if not self.scored:
             return None
         return self.reward if self.reward is not None else 0.0
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so a crash leaves either the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=False)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def write_result(result: TrialResult, trial_dir: Path) -> Path:

@@ -96,7 +96,7 @@ def resolve_env(values: dict[str, str], source: Path, field_name: str) -> dict[s
     """Expand ``${VAR}`` and ``${VAR:-default}`` from the host environment."""
     resolved = {}
     for key, raw in values.items():
-        def sub(match: re.Match[str]) -> str:
+        def sub(match: re.Match[str], key: str = key) -> str:
             name, default = match.group(1), match.group(2)
             if name in os.environ:
                 return os.environ[name]

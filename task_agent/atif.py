@@ -6,13 +6,12 @@ after each step, so a killed agent still leaves a valid trace behind.
 
 from __future__ import annotations
 
-import json
-import os
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
+from durable import write_json_atomic
 from models.messages import Reply
 
 SCHEMA_VERSION = "ATIF-v1.6"
@@ -21,7 +20,7 @@ MAX_OBSERVATION_CHARS = 50_000
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _text_of(content: Any) -> str:
@@ -125,10 +124,4 @@ class Trajectory:
     def write(self) -> None:
         if not self.steps:
             return  # ATIF requires at least one step
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        with tmp.open("w", encoding="utf-8") as fh:
-            json.dump(self.doc, fh, indent=1, ensure_ascii=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        write_json_atomic(self.path, self.doc, indent=1, ensure_ascii=False)

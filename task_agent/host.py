@@ -89,7 +89,8 @@ class HarnessAgent:
             await asyncio.shield(_close_clients(session))
         return self._verdict(session, proc.returncode, ctx)
 
-    async def _serve(self, session: AgentSession, proc, write_fd: int, read_fd: int, command, ctx: AgentContext) -> None:
+    async def _serve(self, session: AgentSession, proc, write_fd: int, read_fd: int, command,
+                     ctx: AgentContext) -> None:
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader(limit=64 * 1024 * 1024)
         transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader),
@@ -147,7 +148,7 @@ class HarnessAgent:
             else:
                 try:  # it said it is done: a thread or child it left running must not hold the trial
                     await asyncio.wait_for(proc.wait(), DONE_GRACE_SEC)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     session.lingered = True  # run()'s cleanup kills the group
                     with open(ctx.logs_dir / "agent-stderr.txt", "a") as log_file:
                         log_file.write(f"[climb] agent.py reported done but had not exited after "

@@ -68,7 +68,8 @@ class AgentSession:
         if not name:
             raise AgentError("agent.py sets no MODEL and no --task-model was given", "agent_config")
         if settings.allowed_models is not None and name not in settings.allowed_models:
-            raise AgentError(f"model {name!r} is not in the allowed list {settings.allowed_models}", "model_not_allowed")
+            raise AgentError(f"model {name!r} is not in the allowed list {settings.allowed_models}",
+                             "model_not_allowed")
         if name not in self.clients:
             self.clients[name] = create_model(name, role="task", tracker=settings.tracker,
                                               base_url=settings.base_url, prices=settings.prices,

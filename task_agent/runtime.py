@@ -22,12 +22,13 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
+from collections.abc import Awaitable, Callable
 
 from task_agent.atif import Trajectory
 from models.messages import Reply, ToolCall, Usage, tool_result
 
-__all__ = ["Context", "Tool", "CommandResult", "ModelError", "Reply", "ToolCall", "Usage", "tool_result"]
+__all__ = ["CommandResult", "Context", "ModelError", "Reply", "Tool", "ToolCall", "Usage", "tool_result"]
 
 
 class ModelError(Exception):

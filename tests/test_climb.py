@@ -11,7 +11,17 @@ from meta.climb.loop import Climb
 from meta.climb.setup import build_context
 from meta.ledger.store import Ledger
 from meta.proposer.reach import ToolRefused
-from tests.climb_helpers import BASE_PROMPT, FIX, answer, climb_config, edit, judge_script, make_repo, meta_script, task_script
+from tests.climb_helpers import (
+    BASE_PROMPT,
+    FIX,
+    answer,
+    climb_config,
+    edit,
+    judge_script,
+    make_repo,
+    meta_script,
+    task_script,
+)
 from models import RetryPolicy
 from tests.conftest import leftover_containers
 from tests.fakes.clock import FakeClock
@@ -161,7 +171,8 @@ async def test_stop_file_ends_the_climb_at_the_next_safe_point(tmp_path):
     config = climb_config(repo, meta_script(tmp_path / "meta.json", experiments), task_script(tmp_path / "task.json"),
                           judge_script(tmp_path / "judge.json", [True]), stop={"max_experiments": 5})
     run_dir = tmp_path / "run"
-    ctx = build_context(config, run_dir, f"climb-t4-{secrets.token_hex(2)}", resume=False, view=StopAfterFirstExperiment(run_dir))
+    ctx = build_context(config, run_dir, f"climb-t4-{secrets.token_hex(2)}", resume=False,
+                        view=StopAfterFirstExperiment(run_dir))
     assert (run_dir / "state.json").exists()  # resumable from the first moment, even mid-baseline
     await Climb(ctx).run()
     rows = Ledger(run_dir).rows()

@@ -93,7 +93,7 @@ def test_first_ctrl_c_finishes_the_step_then_stops(tmp_path, docker_client):
     wait_for(lambda: any(e["kind"] == "proposal" and e.get("exp") == 1 for e in events(run_dir)), 240,
              "experiment 1 to be proposed")
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=300)
+    _out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     rows = Ledger(run_dir).rows()
     assert [(r.exp, r.status) for r in rows] == [(0, "baseline"), (1, "keep"), (1, "stop")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -127,19 +128,20 @@ def test_unpriced_models_are_named_and_a_price_file_fixes_it(tmp_path):
 # ---------------------------------------------------------------- the loop's safe points (a real context)
 
 
-def _climb(tmp_path, **overrides):
-    """A climb set up on a small repo (Docker is only connected to, nothing runs)."""
+def _climb(tmp_path, *, docker: bool = False, **overrides):
+    """A climb set up on a small repo; its trials simulated, or on Docker (connected to, nothing runs)."""
     from meta.climb.loop import Climb
     from meta.climb.setup import build_context
-    from tests.climb_helpers import climb_config, make_repo
+    from tests.climb_helpers import FIX, climb_config, make_repo
+    from tests.fakes.trials import SimulatedTrials, solves_when
 
     repo = make_repo(tmp_path)
     config = climb_config(repo, "scripted:unused", "scripted:unused", "scripted:unused", **overrides)
-    ctx = build_context(config, tmp_path / "run", "climb-units", resume=False)
+    trials = None if docker else SimulatedTrials(solves_when(FIX))
+    ctx = build_context(config, tmp_path / "run", "climb-units", resume=False, trials=trials)
     return Climb(ctx)
 
 
-@pytest.mark.docker
 def test_stop_conditions_plateau_hours_and_budget_warnings(tmp_path):
     from models.messages import Usage
 
@@ -160,7 +162,6 @@ def test_stop_conditions_plateau_hours_and_budget_warnings(tmp_path):
     assert climb.should_stop() == "time budget of 1 h used"
 
 
-@pytest.mark.docker
 def test_low_disk_prunes_old_trials_then_stops(tmp_path):
     climb = _climb(tmp_path, min_free_gb=1e9)  # no disk is that big: always under pressure
     run_dir = climb.ctx.run_dir
@@ -172,11 +173,16 @@ def test_low_disk_prunes_old_trials_then_stops(tmp_path):
     assert (run_dir / "experiments" / "exp-0003" / "agent" / "agent-stdout.txt").exists()
     pruned = climb.ctx.ledger.events("disk_pruned")
     assert len(pruned) == 1 and pruned[0]["freed_mb"] >= 0
-    # Docker's data root (image and container growth) is watched too, since the daemon is local.
-    assert climb.ctx.docker_root == Path(climb.ctx.client.info()["DockerRootDir"])
 
 
 @pytest.mark.docker
+def test_docker_data_root_is_watched_for_disk_space(tmp_path):
+    # Image and container growth count too, since the daemon is local.
+    climb = _climb(tmp_path, docker=True)
+    assert climb.ctx.docker_root == Path(climb.ctx.client.info()["DockerRootDir"])
+    assert climb.free_gb() <= shutil.disk_usage(climb.ctx.docker_root).free / 1e9
+
+
 async def test_infra_dominated_batches_pause_and_rerun_then_long_outages_stop(tmp_path):
     from meta.climb.evaluation import InfraBatchError
     from models import ModelAuthError

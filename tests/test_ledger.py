@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import pytest
@@ -129,7 +129,7 @@ def test_a_foreign_header_or_corrupt_middle_line_is_an_error(tmp_path):
     ledger = Ledger(other)
     with (other / "results.tsv").open("a") as f:
         f.write("garbage\n")
-    with pytest.raises(LedgerError, match="results.tsv:2"):
+    with pytest.raises(LedgerError, match=r"results\.tsv:2"):
         ledger.rows()
 
 
@@ -140,8 +140,8 @@ class _Decision:
 
 
 def test_events_are_json_lines_with_time_exp_and_kind(tmp_path):
-    clock = iter([datetime(2025, 5, 1, 12, 0, tzinfo=timezone.utc),
-                  datetime(2025, 5, 1, 12, 1, tzinfo=timezone.utc)])
+    clock = iter([datetime(2025, 5, 1, 12, 0, tzinfo=UTC),
+                  datetime(2025, 5, 1, 12, 1, tzinfo=UTC)])
     ledger = Ledger(tmp_path, now=lambda: next(clock))
     first = ledger.append_event("resume", note="line\nbreak \u2028 kept", path=Path("/x"))
     ledger.append_event("decision", exp=4, decision=_Decision("keep", {"a": [1.0]}), tags={"b", "a"})
@@ -172,7 +172,7 @@ def test_state_is_replaced_atomically(tmp_path):
     assert ledger.load_state() == {"exp": 4, "incumbent": "ef01"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.tsv", "state.json"]
     # A crash between writing the temporary file and the rename leaves the old state readable.
-    (tmp_path / "state.json.tmp").write_text('{"exp": 5, "inc')
+    (tmp_path / ".state.json.tmp").write_text('{"exp": 5, "inc')
     assert Ledger(tmp_path).load_state() == {"exp": 4, "incumbent": "ef01"}
     (tmp_path / "state.json").write_text("[1, 2]")
     with pytest.raises(LedgerError, match="not a JSON object"):
@@ -230,6 +230,6 @@ def test_summary_limits_and_empty(tmp_path):
 def test_events_file_with_corrupt_middle_line_is_an_error(tmp_path):
     ledger = Ledger(tmp_path)
     (tmp_path / "events.jsonl").write_text('{"kind": "a"}\nnot json\n{"kind": "b"}\n')
-    with pytest.raises(LedgerError, match="events.jsonl:2"):
+    with pytest.raises(LedgerError, match=r"events\.jsonl:2"):
         ledger.events()
     assert json.loads((tmp_path / "events.jsonl").read_text().splitlines()[0]) == {"kind": "a"}

@@ -215,7 +215,8 @@ def test_pairings_matrix_report_and_resume_after_kill(tmp_path, docker_client):
     assert by_pair[("b.meta.json", "b.task.json")]["lift"] == 1.0
     assert by_pair[("a.meta.json", "b.task.json")]["lift"] == 0.0
     assert by_pair[("b.meta.json", "a.task.json")]["keeps"] == 0
-    assert all(r["baseline_train"] == 0.0 and r["experiments"] == 2 and r["same_family"] == (Path(r["meta"]).name[0] == Path(r["task"]).name[0])
+    assert all(r["baseline_train"] == 0.0 and r["experiments"] == 2
+               and r["same_family"] == (Path(r["meta"]).name[0] == Path(r["task"]).name[0])
                for r in data["matrix"])
     assert data["family_summary"]["same_family"] == {"cells": 2, "lift": 1.0, "lift_se": 0.0}
     assert data["family_summary"]["cross_family"]["lift"] == 0.0

@@ -113,7 +113,9 @@ def test_charts_hold_the_expected_series(fixture_run, tmp_path):
 
     heat = report.charts["heatmap"].data
     assert heat["exps"] == [0, 1, 2, 3, 4] and len(heat["tasks"]) == 10
-    column = lambda j: {t: row[j] for t, row in zip(heat["tasks"], heat["cells"])}
+    def column(j):
+        return {t: row[j] for t, row in zip(heat["tasks"], heat["cells"])}
+
     assert set(column(0).values()) == {0.0}  # the baseline failed everything
     assert {t for t, v in column(2).items() if v == 0.0} == set(stuck)
     assert None in column(3).values() and 0.0 in column(3).values()  # stopped at the spot stage

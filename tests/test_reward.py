@@ -77,7 +77,8 @@ class PlantingAgent:
 
 @pytest.mark.docker
 async def test_planted_reward_does_not_survive(tmp_path, runner):
-    task = load_task(make_task(tmp_path, "t", test_sh="#!/bin/bash\nls -A /logs/verifier | grep -v test-stdout.txt > /tmp/seen\n"
+    task = load_task(make_task(tmp_path, "t", test_sh="#!/bin/bash\n"
+                               "ls -A /logs/verifier | grep -v test-stdout.txt > /tmp/seen\n"
                                "[ -s /tmp/seen ] && echo 0.5 > /logs/verifier/reward.txt "
                                "|| echo 0 > /logs/verifier/reward.txt\n"))
     spec = TrialSpec(task, 0, new_trial_id(task, 0), tmp_path / "run" / "t")
@@ -127,7 +128,8 @@ async def test_verifier_dir_the_agent_broke_is_a_scored_verifier_error(tmp_path,
                                test_sh="#!/bin/bash\necho 1 > /logs/verifier/reward.txt\n"))
     spec = TrialSpec(task, 0, new_trial_id(task, 0), tmp_path / "run" / "t")
     result = await runner.run(spec, LogsBreaker())
-    assert (result.status, result.error_kind, result.reward) == (TrialStatus.VERIFIER_ERROR, "verifier_not_cleared", None)
+    assert (result.status, result.error_kind, result.reward) == (TrialStatus.VERIFIER_ERROR, "verifier_not_cleared",
+                                                                  None)
     assert result.score == 0.0 and result.attempt == 1
     assert "/logs/verifier" in result.error
 

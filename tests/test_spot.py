@@ -21,8 +21,8 @@ def test_spot_renders_turns_verifier_and_reward(tmp_path, capsys):
     make_task(tmp_path / "tasks", "hello", test_sh=CHATTY_TEST)
     script = tmp_path / "script.json"
     script.write_text(json.dumps([
-        {"text": "Writing the file.", "tool_calls": [{"name": "run_shell",
-                                                       "arguments": {"command": "echo hello > /app/out.txt; seq 1 100"}}],
+        {"text": "Writing the file.",
+         "tool_calls": [{"name": "run_shell", "arguments": {"command": "echo hello > /app/out.txt; seq 1 100"}}],
          "usage": {"input_tokens": 100, "output_tokens": 20}},
         {"text": "All done.", "usage": {"input_tokens": 50, "output_tokens": 10}},
     ]))

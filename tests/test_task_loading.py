@@ -36,21 +36,21 @@ def test_wrong_type_names_the_field(tmp_path):
 
 
 def test_negative_timeout_rejected(tmp_path):
-    with pytest.raises(TaskLoadError, match="agent.timeout_sec"):
+    with pytest.raises(TaskLoadError, match=r"agent\.timeout_sec"):
         load_task(make_task(tmp_path, "t", toml="[agent]\ntimeout_sec = -1\n"))
 
 
 def test_missing_instruction(tmp_path):
     path = make_task(tmp_path, "t")
     (path / "instruction.md").unlink()
-    with pytest.raises(TaskLoadError, match="missing instruction.md") as err:
+    with pytest.raises(TaskLoadError, match=r"missing instruction\.md") as err:
         load_task(path)
     assert err.value.path == path / "instruction.md"
 
 
 def test_missing_test_sh(tmp_path):
     path = make_task(tmp_path, "t", test_sh=None)
-    with pytest.raises(TaskLoadError, match="tests/test.sh") as err:
+    with pytest.raises(TaskLoadError, match=r"tests/test\.sh") as err:
         load_task(path)
     assert err.value.path == path / "tests" / "test.sh"
 
@@ -83,7 +83,7 @@ def test_multi_step_task_is_rejected_clearly(tmp_path):
 def test_undecodable_instruction(tmp_path):
     path = make_task(tmp_path, "t")
     (path / "instruction.md").write_bytes(b"\xff\xfe\xfa bad")
-    with pytest.raises(TaskLoadError, match="cannot read instruction.md"):
+    with pytest.raises(TaskLoadError, match=r"cannot read instruction\.md"):
         load_task(path)
 
 

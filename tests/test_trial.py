@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import typing
 
 import pytest
 
@@ -114,7 +115,7 @@ async def test_container_gets_the_task_settings_names_and_labels(tmp_path, runne
 
     class Inspector:
         name = "inspector"
-        seen: dict = {}
+        seen: typing.ClassVar[dict] = {}
 
         async def run(self, ctx):
             Inspector.seen = docker_client.api.inspect_container(ctx.env.id)
@@ -132,7 +133,8 @@ async def test_container_gets_the_task_settings_names_and_labels(tmp_path, runne
     assert (host["NanoCpus"], host["Memory"], host["NetworkMode"]) == (500_000_000, 300 * 1024 * 1024, "none")
     assert seen["exec"] == ["/srv", "bar"]
     labels = seen["Config"]["Labels"]
-    assert (labels["climb.run"], labels["climb.trial"], labels["climb.task"]) == (runner.run_id, spec.trial_id, "settings")
+    assert ((labels["climb.run"], labels["climb.trial"], labels["climb.task"])
+            == (runner.run_id, spec.trial_id, "settings"))
     assert spec.trial_id in seen["Name"] and runner.run_id in seen["Name"]
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from durable import write_atomic
 from meta.climb.loop import Climb
 from meta.climb.config import ClimbConfig, SplitConfig, StopConfig
 from meta.climb.setup import SetupError, build_context, check_models
@@ -18,7 +19,6 @@ from meta.cli.dashboard import Dashboard
 from meta.decide.config import DecideConfig
 from meta.climb.final import format_table
 from meta.ledger.runs import new_run_dir
-from sandbox.docker import LABEL_RUN, sweep
 from task_agent.jail import JailConfig
 
 console = Console(stderr=True)
@@ -61,7 +61,7 @@ def _resume_config(args: Namespace) -> tuple[ClimbConfig, Path, str]:
                  if getattr(args, k) is not None}
     if overrides:
         config = config.model_copy(update={"stop": config.stop.model_copy(update=overrides)})
-        saved.write_text(config.model_dump_json(indent=2))
+        write_atomic(saved, config.model_dump_json(indent=2))
     state = json.loads((run_dir / "state.json").read_text()) if (run_dir / "state.json").exists() else {}
     run_id = state.get("run_id") or run_dir.name
     return config, run_dir, run_id
@@ -86,7 +86,7 @@ def cmd_run(args: Namespace) -> int:
             console.print(f"[yellow]warning: {warning}[/yellow]")
         state = asyncio.run(_run_with_signals(climb))
         if state is None:  # stopped now: trials clean up as they are cancelled; sweep whatever was mid-start
-            sweep(ctx.client, {LABEL_RUN: run_id})
+            ctx.evaluator.trials.sweep()
     if state is None:
         console.print(f"[yellow]stopped now; containers removed. Resume with: climb run --resume {run_dir}[/yellow]")
         return 130

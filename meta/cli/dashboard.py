@@ -46,7 +46,7 @@ class Dashboard:
         self.reasons: dict[int, str] = {}
         self._live: Live | None = None
 
-    def __enter__(self) -> "Dashboard":
+    def __enter__(self) -> Dashboard:
         if self.live_enabled:
             self._live = Live(self.render(), console=self.console, refresh_per_second=2, transient=False)
             self._live.start()

@@ -36,7 +36,8 @@ def task_script(tasks: list[Task]) -> dict:
     for task in tasks:
         key = task.instruction.strip().splitlines()[0][:80]
         rules.append({"match": {"system_contains": FIX, "first_user_contains": key}, "responses": [
-            {"text": "Let me look around first.", "tool_calls": [{"name": "run_shell", "arguments": {"command": "ls -la"}}]},
+            {"text": "Let me look around first.",
+             "tool_calls": [{"name": "run_shell", "arguments": {"command": "ls -la"}}]},
             {"text": "Now I will do the work and check it.", "tool_calls": [
                 {"name": "run_shell", "arguments": {"command": _solve_command(task)}}]},
             {"text": "Done, and checked against the requirements."}]})
@@ -49,7 +50,8 @@ def task_script(tasks: list[Task]) -> dict:
 def meta_script() -> dict:
     def experiment(old: str, new: str, description: str, hypothesis: str) -> list[dict]:
         return [
-            {"text": "Reading failed trials.", "tool_calls": [{"name": "list_trials", "arguments": {"failed_only": True}}]},
+            {"text": "Reading failed trials.",
+             "tool_calls": [{"name": "list_trials", "arguments": {"failed_only": True}}]},
             {"text": "Editing agent.py.", "tool_calls": [{"name": "edit_agent",
                                                           "arguments": {"old_text": old, "new_text": new}}]},
             {"tool_calls": [{"name": "finish", "arguments": {"description": description, "hypothesis": hypothesis,
@@ -81,7 +83,8 @@ def cmd_demo(args: Namespace) -> int:
     for name, data in (("task", task_script(tasks)), ("meta", meta_script()), ("judge", judge_script())):
         (scripts / f"{name}.json").write_text(json.dumps(data, indent=1))
     repo = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True).stdout.strip()
-    argv = ["run", *(str(t.path) for t in tasks), "--repo", repo or ".", "--meta-model", f"scripted:{scripts / 'meta.json'}",
+    argv = ["run", *(str(t.path) for t in tasks), "--repo", repo or ".",
+            "--meta-model", f"scripted:{scripts / 'meta.json'}",
             "--task-model", f"scripted:{scripts / 'task.json'}", "--judge-model", f"scripted:{scripts / 'judge.json'}",
             "--max-experiments", "2", "--baseline-repeats", "1", "-n", str(args.concurrency), "--out", str(run_dir)]
     if args.no_dashboard:

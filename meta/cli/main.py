@@ -1,20 +1,22 @@
-"""The `climb` command."""
+"""The `climb` command: parse, then load and run only the command asked for.
+
+Import-light on purpose (measured by bench/cli_startup.py): `climb ... --help` loads the
+argument parser and the three error types a command may end with, nothing else.
+"""
 
 from __future__ import annotations
 
-import argparse
-import sys
 import importlib
-
-from rich.console import Console
-
-from sandbox.environment import InfraError
-from meta.climb.setup import SetupError
-from models import ModelConfigError
+import sys
+from typing import TYPE_CHECKING
 
 from meta.cli.parsers import build_parser
+from meta.climb.errors import SetupError
+from models.errors import ModelConfigError
+from sandbox.environment import InfraError
 
-console = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,11 +26,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return command(args)
     except (InfraError, ModelConfigError, SetupError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        _console().print(f"[red]error:[/red] {exc}")
         return 3
     except KeyboardInterrupt:
-        console.print("[yellow]interrupted; containers of this run were removed[/yellow]")
+        _console().print("[yellow]interrupted; containers of this run were removed[/yellow]")
         return 130
+
+
+def _console() -> Console:  # rich takes longer to load than the whole parser: only when there is something to say
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 if __name__ == "__main__":

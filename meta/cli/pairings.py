@@ -20,6 +20,7 @@ from meta.pairings.config import Cell, PairingsConfig
 from meta.report.matrix import print_tables, write_results
 from meta.report.folder import write_report
 from meta.ledger.runs import new_run_dir
+from sandbox.defaults import CONCURRENCY
 from sandbox.results import TrialResult, TrialStatus
 
 console = Console(stderr=True)
@@ -48,11 +49,11 @@ def config_from(args: Namespace) -> PairingsConfig:
         raise SetupError("climb pairings needs TASKS, --meta M1,M2,... and --task T1,T2,... (or --resume DIR)")
     # The template climb; every cell replaces its meta model, task model and seed.
     values = {**vars(args), "meta_model": metas[0], "task_model": tasks[0], "allowed_models": None,
-              "concurrency": args.concurrency or 4}
+              "concurrency": args.concurrency or CONCURRENCY}
     try:
         template = config_from_args(Namespace(**values))
         return PairingsConfig(meta_models=metas, task_models=tasks, seeds=args.seeds,
-                              families=_families(args.families), concurrency=args.concurrency or 4,
+                              families=_families(args.families), concurrency=args.concurrency or CONCURRENCY,
                               transfer_repeats=args.transfer_repeats, climb=template)
     except ValidationError as exc:
         raise SetupError(f"climb pairings: {exc}") from exc
@@ -168,7 +169,9 @@ class CellsView:
         table = Table(title=f"trials running {self.running}  done {self.finished}  infra errors {self.infra}")
         for name in ("cell", "stage", "exp", "train", "held-out", "last decision"):
             table.add_column(name)
-        fmt = lambda v: "-" if v is None else f"{v:.3f}"
+        def fmt(v: float | None) -> str:
+            return "-" if v is None else f"{v:.3f}"
+
         for name, cell in self.cells.items():
             table.add_row(name, cell["stage"], str(cell["exp"]), fmt(cell["train"]), fmt(cell["heldout"]),
                           cell["last"][:60])

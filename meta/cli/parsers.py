@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sandbox.base_image import BASE_IMAGE
+from meta.climb.defaults import BASELINE_REPEATS, HELDOUT_FRACTION, SPOT_BUDGET
+from meta.workspace.worktree import DEFAULT_AGENT_PATH
+from sandbox.defaults import BASE_IMAGE, CONCURRENCY
 
 
 def _sandbox_commands(sub: argparse._SubParsersAction) -> None:
@@ -17,7 +19,7 @@ def _sandbox_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("suite", help="run tasks through the sandbox with a built-in agent")
     p.add_argument("paths", nargs="+", type=Path, help="task folders or folders of tasks")
     p.add_argument("--agent", choices=["oracle", "nop"], default="oracle")
-    p.add_argument("-n", "--concurrency", type=int, default=4)
+    p.add_argument("-n", "--concurrency", type=int, default=CONCURRENCY)
     p.add_argument("-k", "--repeats", type=int, default=1)
     p.add_argument("--out", type=Path, help="run folder (default runs/<run-id>)")
     p.set_defaults(func="meta.cli.sandbox:cmd_suite")
@@ -25,14 +27,15 @@ def _sandbox_commands(sub: argparse._SubParsersAction) -> None:
     tasks = sub.add_parser("tasks", help="task utilities").add_subparsers(dest="tasks_cmd", required=True)
     p = tasks.add_parser("check", help="build each task; oracle must score the max and nop 0")
     p.add_argument("paths", nargs="+", type=Path)
-    p.add_argument("-n", "--concurrency", type=int, default=4)
+    p.add_argument("-n", "--concurrency", type=int, default=CONCURRENCY)
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     p.add_argument("--out", type=Path, help="run folder (default runs/<run-id>)")
     p.set_defaults(func="meta.cli.sandbox:cmd_tasks_check")
 
     p = sub.add_parser("gc", help="remove containers left by dead runs (found by label)")
     p.add_argument("--all", action="store_true", help="also containers of live runs")
-    p.add_argument("--images", action="store_true", help="also task images no container uses (only when no live run is left, or with --all)")
+    p.add_argument("--images", action="store_true",
+                   help="also task images no container uses (only when no live run is left, or with --all)")
     p.set_defaults(func="meta.cli.sandbox:cmd_gc")
 
     p = sub.add_parser("base-image", help=f"build {BASE_IMAGE}, the image example tasks start FROM")
@@ -50,10 +53,10 @@ def _agent_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tasks-root", type=Path, default=Path("tasks"))
     p.add_argument("--task-model", help="provider:model-id, overriding agent.py's MODEL")
     p.add_argument("--base-url", help="an Anthropic- or OpenAI-compatible server for the model")
-    p.add_argument("--agent-file", type=Path, default=Path("task_agent/agent.py"))
+    p.add_argument("--agent-file", type=Path, default=Path(DEFAULT_AGENT_PATH))
     p.add_argument("--prices", type=Path, help="TOML/JSON prices for models the built-in table lacks")
     p.add_argument("-k", "--repeats", type=int, default=1)
-    p.add_argument("-n", "--concurrency", type=int, default=4)
+    p.add_argument("-n", "--concurrency", type=int, default=CONCURRENCY)
     p.add_argument("--jail", choices=["bwrap", "none"], default="bwrap",
                    help="none runs agent.py without isolation (machines without bubblewrap)")
     p.add_argument("--out", type=Path, help="run folder (default runs/<run-id>)")
@@ -73,14 +76,14 @@ def _climb_options(p: argparse.ArgumentParser, stop) -> None:
     p.add_argument("--prices", type=Path, help="TOML/JSON prices for models the built-in table lacks")
     p.add_argument("--program", default="program.md", help="the human's directives (default program.md)")
     p.add_argument("--repo", default=".", help="git repository holding the agent (default: here)")
-    p.add_argument("--agent-path", default="task_agent/agent.py")
-    p.add_argument("--heldout-fraction", type=float, default=0.2)
+    p.add_argument("--agent-path", default=DEFAULT_AGENT_PATH)
+    p.add_argument("--heldout-fraction", type=float, default=HELDOUT_FRACTION)
     p.add_argument("--heldout", help="comma-separated held-out task ids (instead of --heldout-fraction)")
     p.add_argument("--seed", type=int, default=0, help="split seed and first sampling seed")
     p.add_argument("--rule", choices=["staged", "naive"], default="staged", help="the keep rule")
     p.add_argument("--alpha", type=float, help="level of the staged keep test (default 0.2, see DecideConfig)")
-    p.add_argument("--baseline-repeats", type=int, default=2)
-    p.add_argument("--spot-budget", type=int, default=8, help="spot-check trials per experiment")
+    p.add_argument("--baseline-repeats", type=int, default=BASELINE_REPEATS)
+    p.add_argument("--spot-budget", type=int, default=SPOT_BUDGET, help="spot-check trials per experiment")
     p.add_argument("--jail", choices=["bwrap", "none"], default="bwrap")
     p.add_argument("--no-dashboard", action="store_true", help="plain log lines instead of the live view")
 
@@ -93,7 +96,7 @@ def _climb_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--task-model", help="fix the task agent's model (else agent.py's MODEL)")
     p.add_argument("--allowed-models", help="comma-separated models agent.py's MODEL may name")
     _climb_options(p, p)
-    p.add_argument("-n", "--concurrency", type=int, default=4)
+    p.add_argument("-n", "--concurrency", type=int, default=CONCURRENCY)
     p.add_argument("--out", type=Path, help="run folder (default runs/<run-id>)")
     p.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue a stopped or killed climb")
     p.set_defaults(func="meta.cli.climb:cmd_run")
@@ -110,7 +113,7 @@ def _pairings_commands(sub: argparse._SubParsersAction) -> None:
     _climb_options(p, p.add_argument_group("budget per cell (the same for every cell)"))
     p.add_argument("--transfer-repeats", type=int, default=1,
                    help="repeats per held-out task of each final agent with the other task models (0: skip)")
-    p.add_argument("-n", "--concurrency", type=int, help="trials at once across ALL cells (default 4)")
+    p.add_argument("-n", "--concurrency", type=int, help=f"trials at once across ALL cells (default {CONCURRENCY})")
     p.add_argument("--out", type=Path, help="pairings folder (default runs/<run-id>)")
     p.add_argument("--resume", type=Path, metavar="DIR", help="continue a stopped or killed pairings study")
     p.set_defaults(func="meta.cli.pairings:cmd_pairings")
@@ -126,7 +129,7 @@ def _demo_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="a short climb with scripted models on the example tasks (no API key)")
     p.add_argument("--tasks", type=Path, default=Path("tasks"))
     p.add_argument("--limit", type=int, help="use only the first N tasks")
-    p.add_argument("-n", "--concurrency", type=int, default=4)
+    p.add_argument("-n", "--concurrency", type=int, default=CONCURRENCY)
     p.add_argument("--out", type=Path)
     p.add_argument("--no-dashboard", action="store_true")
     p.set_defaults(func="meta.cli.demo:cmd_demo")

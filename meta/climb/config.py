@@ -6,7 +6,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from meta.climb.defaults import BASELINE_REPEATS, HELDOUT_FRACTION, SPOT_BUDGET
 from meta.decide.config import DecideConfig
+from meta.workspace.worktree import DEFAULT_AGENT_PATH
+from sandbox.defaults import CONCURRENCY
 from sandbox.trial import TrialConfig
 from task_agent.jail import JailConfig
 
@@ -15,7 +18,7 @@ class SplitConfig(BaseModel):
     """How tasks are split into train and held-out."""
 
     model_config = ConfigDict(extra="forbid")
-    heldout_fraction: float = Field(0.2, ge=0.0, lt=1.0)
+    heldout_fraction: float = Field(HELDOUT_FRACTION, ge=0.0, lt=1.0)
     """Share of tasks held out when no explicit lists are given."""
     seed: int = 0
     """Seed of the deterministic split."""
@@ -47,7 +50,7 @@ class ClimbConfig(BaseModel):
     """Task folders, or folders of task folders."""
     repo: Path
     """The git repository holding the agent file."""
-    agent_path: str = "task_agent/agent.py"
+    agent_path: str = DEFAULT_AGENT_PATH
     """The one editable file, relative to the repo."""
     program: Path | None = None
     """The human's directives for the meta-agent (program.md)."""
@@ -71,7 +74,7 @@ class ClimbConfig(BaseModel):
     decide: DecideConfig = Field(default_factory=DecideConfig)
     trial: TrialConfig = Field(default_factory=TrialConfig)
     jail: JailConfig = Field(default_factory=JailConfig)
-    baseline_repeats: int = Field(2, ge=1)
+    baseline_repeats: int = Field(BASELINE_REPEATS, ge=1)
     """Repeats of the baseline on train (the noise floor)."""
     heldout_repeats: int = Field(1, ge=1)
     """Repeats of each kept incumbent on held-out."""
@@ -80,11 +83,11 @@ class ClimbConfig(BaseModel):
     no standard error)."""
     final_train_repeats: int = Field(2, ge=0)
     """The same on train (0 skips it; 1 gives no standard error)."""
-    spot_budget: int = Field(8, ge=0)
+    spot_budget: int = Field(SPOT_BUDGET, ge=0)
     """Trials the meta-agent may spend on spot checks per experiment."""
     meta_max_turns: int = Field(40, ge=1)
     """Turns of one proposal conversation."""
-    concurrency: int = Field(4, ge=1)
+    concurrency: int = Field(CONCURRENCY, ge=1)
     """Trials at once (shared by every stage)."""
     seed: int = 0
     """Seed of sampling decisions."""
@@ -99,7 +102,7 @@ class ClimbConfig(BaseModel):
     """Below this much free disk, old trial files are pruned (then the climb stops)."""
 
     @model_validator(mode="after")
-    def _models(self) -> "ClimbConfig":
+    def _models(self) -> ClimbConfig:
         if self.allowed_models is not None and self.task_model and self.task_model not in self.allowed_models:
             raise ValueError(f"task_model {self.task_model!r} is not in allowed_models")
         return self

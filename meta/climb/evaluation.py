@@ -1,4 +1,10 @@
-"""Running the agents of a climb: trial batches, the decide Measure, infra-heavy batches."""
+"""Running the agents of a climb: trial batches, the decide Measure, infra-heavy batches.
+
+Where the trials themselves run is one small seam, ``TrialBatches``: a real climb uses
+``DockerTrials`` (the sandbox's pool on local Docker); the fast tests of the climb's state
+machine use a simulation (tests/fakes/trials.py), so everything above the trials (the batch
+events, the infra rule, the pairing of arms) is the code a real climb runs.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +13,53 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from meta.decide.rule import TrialRequest as ArmRequest
+from meta.decide.rule import Measure
 from meta.ledger.store import Ledger
+from sandbox.docker import LABEL_RUN, sweep
 from sandbox.pool import SuiteObserver, TrialRequest, run_trials
 from sandbox.results import TrialResult, TrialStatus
 from sandbox.task import Task
 from sandbox.trial import TrialRunner
 from task_agent.host import HarnessAgent, ModelSettings
 from task_agent.jail import JailConfig
+
+
+class TrialBatches(Protocol):
+    """Where a climb's trials run."""
+
+    async def run(self, requests: list[TrialRequest], out_dir: Path) -> list[TrialResult]:
+        """Every request's result, trials under ``out_dir``; a failed trial is a result, not an exception."""
+        ...
+
+    def forget_failures(self) -> None:
+        """Forget remembered failures (failed image builds), so a retry after a pause tries again."""
+        ...
+
+    def sweep(self) -> int:
+        """Remove what a dead process of this run left running (containers); how many."""
+        ...
+
+
+@dataclass
+class DockerTrials:
+    """The sandbox's pool on local Docker, all batches sharing one concurrency budget."""
+
+    runner: TrialRunner
+    semaphore: asyncio.Semaphore
+    observer: SuiteObserver | None = None
+
+    async def run(self, requests: list[TrialRequest], out_dir: Path) -> list[TrialResult]:
+        suite = await run_trials(requests, self.runner, out_dir, semaphore=self.semaphore, observer=self.observer)
+        return suite.results
+
+    def forget_failures(self) -> None:
+        self.runner.images.forget_failures()
+
+    def sweep(self) -> int:
+        return len(sweep(self.runner.client, {LABEL_RUN: self.runner.run_id}))
 
 
 class InfraBatchError(Exception):
@@ -28,16 +72,14 @@ class InfraBatchError(Exception):
 
 @dataclass
 class Evaluator:
-    """Runs agent files on tasks for one climb, all batches sharing one concurrency budget."""
+    """Runs agent files on tasks for one climb, in batches; books each batch in the ledger."""
 
-    runner: TrialRunner
-    semaphore: asyncio.Semaphore
+    trials: TrialBatches
     tasks: dict[str, Task]
     models: ModelSettings
     jail: JailConfig
     ledger: Ledger
     infra_fraction: float = 0.5
-    observer: SuiteObserver | None = None
 
     def agent(self, agent_file: Path, label: str) -> HarnessAgent:
         return HarnessAgent(agent_file, self.models, self.jail, label=label)
@@ -49,21 +91,21 @@ class Evaluator:
         requests = [TrialRequest(self.tasks[task_id], rep, agent, tag)
                     for agent, task_id, repeats, tag in plan for rep in range(repeats)]
         started = time.monotonic()
-        suite = await run_trials(requests, self.runner, out_dir, semaphore=self.semaphore, observer=self.observer)
-        infra = [r for r in suite.results if r.status == TrialStatus.INFRA_ERROR]
+        results = await self.trials.run(requests, out_dir)
+        infra = [r for r in results if r.status == TrialStatus.INFRA_ERROR]
         kinds: dict[str, int] = defaultdict(int)
         for result in infra:
             kinds[result.error_kind or "unknown"] += 1
         self.ledger.append_event("trial_batch", exp=exp, stage=stage, **({"step": step} if step else {}),
-                                 trials=len(suite.results),
+                                 trials=len(results),
                                  infra=len(infra), infra_kinds=dict(kinds),
                                  seconds=round(time.monotonic() - started, 2), folder=str(out_dir))
-        if suite.results and len(infra) > self.infra_fraction * len(suite.results):
-            raise InfraBatchError(f"{len(infra)} of {len(suite.results)} trials failed on infrastructure "
+        if results and len(infra) > self.infra_fraction * len(results):
+            raise InfraBatchError(f"{len(infra)} of {len(results)} trials failed on infrastructure "
                                   f"({dict(kinds)})", dict(kinds))
-        return suite.results
+        return results
 
-    def measure(self, candidate: Path, incumbent: Path, out_dir: Path, exp: int):
+    def measure(self, candidate: Path, incumbent: Path, out_dir: Path, exp: int) -> Measure:
         """A decide.Measure running both arms of each request batch together."""
         agents = {"candidate": self.agent(candidate, "candidate"), "incumbent": self.agent(incumbent, "incumbent")}
         batch_no = 0

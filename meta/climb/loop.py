@@ -71,8 +71,6 @@ class Climb:
         try:
             if self.state.phase == "baseline":
                 await self.resilient("baseline", self.baseline)
-                self.state.phase = "climbing"
-                self.save()
             while self.state.phase == "climbing":
                 reason = self.should_stop()
                 if reason:
@@ -168,7 +166,7 @@ class Climb:
                            retry_in_sec=delay)
                 await self.sleep(delay)
                 delay = min(delay * 2, self.config.pause_max_sec)
-                self.ctx.evaluator.runner.images.forget_failures()
+                self.ctx.evaluator.trials.forget_failures()
                 if before_retry:
                     before_retry()
 
@@ -199,6 +197,7 @@ class Climb:
         version.heldout_score = await self.heldout(version, exp=0)
         self.state.baseline = Version(**vars(version))
         self.state.incumbent, self.state.record = version, record
+        self.state.phase = "climbing"  # saved with the row: a booked baseline is never measured again
         cost, tokens = self.spend()
         self.write_row(ResultRow(exp=0, commit=commit, status="baseline", train_score=version.train_score,
                                  train_se=version.train_se, heldout_score=version.heldout_score,

@@ -13,15 +13,17 @@ from typing import Any, Protocol
 
 import docker
 
+from durable import write_atomic
 from meta.climb.config import ClimbConfig
+from meta.climb.errors import SetupError
 from meta.climb.state import ClimbState, Version
 from meta.decide.records import IncumbentRecord
-from meta.climb.evaluation import Evaluator
+from meta.climb.evaluation import DockerTrials, Evaluator, TrialBatches
 from meta.ledger.store import Ledger
 from meta.proposer.reach import Reach, TrialIndex
 from meta.climb.split import split_tasks
 from meta.workspace.worktree import Workspace
-from sandbox.docker import LABEL_RUN, connect, sweep
+from sandbox.docker import connect
 from sandbox.images import ImageCache
 from sandbox.pool import SuiteObserver
 from sandbox.task import Task, discover
@@ -37,10 +39,6 @@ class ClimbView(Protocol):
     def on_event(self, event: dict[str, Any], climb: Any) -> None: ...
 
     def on_row(self, row: Any, climb: Any) -> None: ...
-
-
-class SetupError(Exception):
-    """The climb cannot start: the message says what to fix."""
 
 
 @dataclass
@@ -163,12 +161,15 @@ def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bo
                   retry: RetryPolicy | None = None, view: ClimbView | None = None,
                   observer: SuiteObserver | None = None,
                   semaphore: asyncio.Semaphore | None = None,
-                  images: ImageCache | None = None) -> ClimbContext:
+                  images: ImageCache | None = None,
+                  trials: TrialBatches | None = None) -> ClimbContext:
     """Set up a fresh climb in run_dir, or reopen one (sweeping its orphaned containers).
 
     ``semaphore`` lets several climbs (pairings) share one concurrency budget; by
     default the climb gets its own of ``config.concurrency``. ``images`` shares one
-    image cache, so cells do not build the same image at once.
+    image cache, so cells do not build the same image at once. ``trials`` runs the
+    trials somewhere else than on local Docker (then Docker is not connected to, and
+    ``observer``, ``semaphore`` and ``images`` are not used).
     """
     run_dir = run_dir.resolve()
     ledger = Ledger(run_dir)
@@ -181,40 +182,50 @@ def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bo
     except ValueError as exc:
         raise SetupError(f"train/held-out split: {exc}") from exc
     prices = PriceTable.load(config.prices) if config.prices else PriceTable()
-    client = connect(pool_size=max(16, config.concurrency * 4))
+    client = None
+    if trials is None:
+        client = connect(pool_size=max(16, config.concurrency * 4))
+        runner = TrialRunner(client, images or ImageCache(client), run_id, config.trial)
+        trials = DockerTrials(runner, semaphore or asyncio.Semaphore(config.concurrency), observer)
     if resume:
-        saved = ledger.load_state()
-        if saved is None:
-            raise SetupError(f"{run_dir} has no state.json to resume")
-        state = ClimbState.from_json(saved)
-        removed = sweep(client, {LABEL_RUN: run_id})
-        workspace = Workspace.open(run_dir / "workspace", agent_path=config.agent_path)
-        incumbent = state.incumbent.commit if state.incumbent else workspace.head()
-        workspace.reset(incumbent)
-        _set_aside_unfinished(run_dir, state.exp)
-        ledger.append_event("resume_run", exp=state.exp, orphans_removed=len(removed), phase=state.phase)
+        state, workspace = _reopen(config, run_dir, ledger, trials)
     else:
-        state = ClimbState(run_id=run_id)
-        workspace = Workspace.create(config.repo, run_dir, run_id, agent_path=config.agent_path)
-        (run_dir / "config.json").write_text(config.model_dump_json(indent=2))
-        # From here on the run is resumable, even if it dies during its baseline.
-        ledger.save_state(state.to_json())
-    if not resume:
+        state, workspace = _start(config, run_dir, run_id, ledger)
         ledger.append_event("split", train=train, heldout=heldout, seed=config.split.seed)
     warnings = small_benchmark_warning(config, len(train)) + unpriced_warning(config, prices, workspace)
     for warning in warnings:
         ledger.append_event("warning", message=warning)
     tracker = UsageTracker.from_json(state.usage) if state.usage else UsageTracker()
-    runner = TrialRunner(client, images or ImageCache(client), run_id, config.trial)
     models = ModelSettings(task_model=config.task_model, allowed_models=config.allowed_models,
                            base_url=config.base_url, prices=prices, retry=retry, tracker=tracker)
-    evaluator = Evaluator(runner, semaphore or asyncio.Semaphore(config.concurrency), tasks, models, config.jail, ledger,
-                          config.infra_pause_fraction, observer)
+    evaluator = Evaluator(trials, tasks, models, config.jail, ledger, config.infra_pause_fraction)
     program = config.program.read_text() if config.program and config.program.is_file() else ""
     ctx = ClimbContext(config, run_dir, state, ledger, workspace, tasks, train, heldout, evaluator, tracker,
                        program, retry, view, client)
     ctx.warnings = warnings
     return ctx
+
+
+def _start(config: ClimbConfig, run_dir: Path, run_id: str, ledger: Ledger) -> tuple[ClimbState, Workspace]:
+    state = ClimbState(run_id=run_id)
+    workspace = Workspace.create(config.repo, run_dir, run_id, agent_path=config.agent_path)
+    write_atomic(run_dir / "config.json", config.model_dump_json(indent=2))
+    # From here on the run is resumable, even if it dies during its baseline.
+    ledger.save_state(state.to_json())
+    return state, workspace
+
+
+def _reopen(config: ClimbConfig, run_dir: Path, ledger: Ledger, trials: TrialBatches) -> tuple[ClimbState, Workspace]:
+    saved = ledger.load_state()
+    if saved is None:
+        raise SetupError(f"{run_dir} has no state.json to resume")
+    state = ClimbState.from_json(saved)
+    removed = trials.sweep()
+    workspace = Workspace.open(run_dir / "workspace", agent_path=config.agent_path)
+    workspace.reset(state.incumbent.commit if state.incumbent else workspace.head())
+    _set_aside_unfinished(run_dir, state.exp)
+    ledger.append_event("resume_run", exp=state.exp, orphans_removed=removed, phase=state.phase)
+    return state, workspace
 
 
 def unpriced_warning(config: ClimbConfig, prices: PriceTable, workspace: Workspace) -> list[str]:
@@ -224,8 +235,8 @@ def unpriced_warning(config: ClimbConfig, prices: PriceTable, workspace: Workspa
     unpriced = sorted(m for m in models if m and prices.lookup(m) is None)
     if not unpriced:
         return []
-    return [f"no price for {', '.join(unpriced)}: their spend counts as $0 and --budget-usd cannot see it; "
-            "give a price file with --prices (model id -> input/output USD per million tokens)"]
+    return [(f"no price for {', '.join(unpriced)}: their spend counts as $0 and --budget-usd cannot see it; "
+             "give a price file with --prices (model id -> input/output USD per million tokens)")]
 
 
 def small_benchmark_warning(config: ClimbConfig, train_tasks: int) -> list[str]:
@@ -238,9 +249,9 @@ def small_benchmark_warning(config: ClimbConfig, train_tasks: int) -> list[str]:
     level = decide.alpha / (1 + decide.max_rounds)
     if best_p <= level:
         return []
-    return [f"only {train_tasks} train tasks: the smallest p-value a paired test over tasks can reach is "
-            f"{best_p:.3g}, above its level {level:.3g}, so no edit can be kept except as a simpler equal; "
-            "add tasks or lower --heldout-fraction"]
+    return [(f"only {train_tasks} train tasks: the smallest p-value a paired test over tasks can reach is "
+             f"{best_p:.3g}, above its level {level:.3g}, so no edit can be kept except as a simpler equal; "
+             "add tasks or lower --heldout-fraction")]
 
 
 def _set_aside_unfinished(run_dir: Path, last_done: int) -> None:

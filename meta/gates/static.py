@@ -32,9 +32,14 @@ def model_constant(source: str) -> str | None:
     except SyntaxError:
         return None
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        value: ast.expr | None
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign):
+            targets, value = [node.target], node.value
+        else:
+            continue
         if any(isinstance(t, ast.Name) and t.id == "MODEL" for t in targets):
-            value = node.value
             return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else COMPUTED
     return None
 

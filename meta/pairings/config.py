@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from meta.climb.config import ClimbConfig
+from sandbox.defaults import CONCURRENCY
 
 # Who makes a model, by the leading word of its id; a model served through an
 # OpenAI- or Anthropic-compatible endpoint keeps its maker's family.
@@ -36,7 +37,7 @@ class PairingsConfig(BaseModel):
     the split never changes between cells."""
     families: dict[str, str] = Field(default_factory=dict)
     """Model name -> family, overriding ``model_family``'s guess."""
-    concurrency: int = Field(4, ge=1)
+    concurrency: int = Field(CONCURRENCY, ge=1)
     """Trials at once across all cells together (one shared budget, not one per cell)."""
     transfer_repeats: int = Field(1, ge=0)
     """Repeats per held-out task when a cell's final agent runs with another task model; 0 skips transfer."""

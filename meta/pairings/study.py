@@ -25,17 +25,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from durable import write_json_atomic
 from meta.climb.loop import Climb
 from meta.climb.setup import ClimbView, SetupError, build_context
 from meta.climb.state import ClimbState
-from meta.climb.evaluation import mean_of_task_means, per_task_scores
+from meta.climb.evaluation import DockerTrials, mean_of_task_means, per_task_scores
 from meta.pairings.config import Cell, PairingsConfig, model_labels
 from meta.climb.split import split_tasks
 from meta.workspace.worktree import Workspace, WorkspaceError
 from sandbox.docker import LABEL_RUN, connect, sweep
 from sandbox.images import ImageCache
 from sandbox.pool import SuiteObserver, TrialRequest, run_trials
-from sandbox.results import TrialStatus, write_json_atomic
+from sandbox.results import TrialStatus
 from sandbox.task import discover
 from sandbox.trial import TrialRunner
 from task_agent.host import HarnessAgent, ModelSettings
@@ -151,7 +152,8 @@ async def run_pairings(run: PairingsRun, *, views: Callable[[Cell], ClimbView | 
         ctx = build_context(run.config.cell_config(cell), cell_dir, run.cell_ids[cell.name], resume=resume,
                             retry=retry, view=views(cell) if views else None, observer=observer,
                             semaphore=semaphore, images=images)
-        images = images or ctx.evaluator.runner.images
+        if images is None and isinstance(ctx.evaluator.trials, DockerTrials):
+            images = ctx.evaluator.trials.runner.images
         climbs[cell.name] = Climb(ctx)
     transfer = _Transfer(run, semaphore, observer, retry, images)
     run.errors = {}

@@ -15,7 +15,7 @@ from rich.table import Table
 from meta.pairings.study import RESULT_FILE, PairingsRun
 from meta.pairings.config import Cell
 from meta.report.data import RunRecord, mean, mean_se
-from sandbox.results import write_json_atomic
+from durable import write_json_atomic
 
 RESULT_VERSION = 1
 
@@ -85,7 +85,8 @@ def matrix(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
         out.append({"meta": meta, "task": task, "same_family": members[0]["same_family"],
                     "seeds": len(members), "done": len(done), "baseline_heldout": pick("baseline_heldout"),
-                    "baseline_train": pick("baseline_train"), "final_train": pick("final_train"), "final_heldout": pick("final_heldout"),
+                    "baseline_train": pick("baseline_train"), "final_train": pick("final_train"),
+                    "final_heldout": pick("final_heldout"),
                     "lift": lift, "lift_se": lift_se, "experiments": sum(c.get("experiments", 0) for c in members),
                     "keeps": sum(c.get("keeps", 0) for c in members),
                     "cost_usd": round(sum(c.get("cost_usd", 0.0) for c in members), 6)})

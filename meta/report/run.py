@@ -87,7 +87,9 @@ def _summary(record: RunRecord) -> str:
     for split in ("heldout", "train"):
         entry = final.get(split)
         if isinstance(entry, dict) and "error" not in entry:
-            cell = lambda a: f"{num(a['mean'])} ± {num(a.get('se'))} ({a.get('trials', 0)} trials)"
+            def cell(a: dict) -> str:
+                return f"{num(a['mean'])} ± {num(a.get('se'))} ({a.get('trials', 0)} trials)"
+
             change = entry.get("change_pct")
             rows.append([split, cell(entry["baseline"]), cell(entry["final"]),
                          "–" if change is None else f"{change:+.1f}%"])
