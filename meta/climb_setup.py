@@ -210,7 +210,7 @@ def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bo
     except ValueError as exc:
         raise SetupError(f"train/held-out split: {exc}") from exc
     prices = PriceTable.load(config.prices) if config.prices else PriceTable()
-    client = connect(pool_size=max(16, config.concurrency * 4))
+    client = connect(config.concurrency)
     if resume:
         saved = ledger.load_state()
         if saved is None:
@@ -234,7 +234,8 @@ def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bo
     for warning in warnings:
         ledger.append_event("warning", message=warning)
     tracker = UsageTracker.from_json(state.usage) if state.usage else UsageTracker()
-    runner = TrialRunner(client, images or ImageCache(client), run_id, config.trial)
+    runner = TrialRunner(client, images or ImageCache(client), run_id, config.trial,
+                         concurrency=config.concurrency)
     models = ModelSettings(task_model=config.task_model, allowed_models=config.allowed_models,
                            base_url=config.base_url, prices=prices, retry=retry, tracker=tracker)
     evaluator = Evaluator(runner, semaphore or asyncio.Semaphore(config.concurrency), tasks, models, config.jail, ledger,

@@ -95,7 +95,7 @@ async def run_trials(
             for index, request in enumerate(requests):
                 group.create_task(one(index, request))
     except BaseException:
-        await asyncio.shield(asyncio.to_thread(_sweep_quietly, runner))
+        await asyncio.shield(asyncio.get_running_loop().run_in_executor(runner.executor, _sweep_quietly, runner))
         raise
     done = [r for r in results if r is not None]
     return SuiteResult(runner.run_id, done, [req.tag for req in requests])

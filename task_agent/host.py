@@ -65,7 +65,7 @@ class HarnessAgent:
         try:
             command = jail.build(self.jail, self.agent_file, ctx.logs_dir, to_child_r, from_child_w)
         except jail.JailUnavailable as exc:
-            raise InfraError(str(exc), "jail") from exc
+            raise InfraError(str(exc), "jail", retryable=False) from exc
         stdout = open(ctx.logs_dir / "agent-stdout.txt", "wb")
         stderr = open(ctx.logs_dir / "agent-stderr.txt", "wb")
         try:
@@ -105,7 +105,8 @@ class HarnessAgent:
             except (ModelUnavailableError, ModelAuthError, ModelConfigError) as exc:
                 # Not the agent's fault: the trial becomes an infra error, never a score.
                 kind = next(k for cls, k in _MODEL_INFRA_KINDS if isinstance(exc, cls))
-                failure.append(InfraError(f"model API: {exc}", kind))
+                # An outage may pass; bad credentials or a bad model config stay as they are.
+                failure.append(InfraError(f"model API: {exc}", kind, retryable=kind == "model_unavailable"))
                 failed.set()
                 return
             except (InfraError, AgentError) as exc:

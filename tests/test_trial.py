@@ -29,7 +29,10 @@ async def test_oracle_scores_one_and_nop_zero(tmp_path, runner):
     assert (nop.status, nop.reward) == (TrialStatus.OK, 0.0)
     trial_dir = spec_for(tmp_path, task).trial_dir.parent / oracle.trial_id
     saved = read_result(trial_dir / "result.json")
-    assert saved == oracle and saved.format_version == 1 and saved.rewards == {"reward": 1.0}
+    assert saved == oracle and saved.format_version == 2 and saved.rewards == {"reward": 1.0}
+    assert saved.verifier_exit_code == 0 and saved.retryable is None
+    assert saved.tamper is not None and saved.tamper.available and saved.tamper.flags == []
+    assert not saved.tampered and not nop.tampered
     assert saved.timings.total_s > 0 and saved.timings.start_s > 0 and saved.timings.verifier_s > 0
     assert (trial_dir / "verifier" / "reward.txt").read_text().strip() == "1"
     assert (trial_dir / "verifier" / "test-stdout.txt").is_file()
