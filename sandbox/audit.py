@@ -76,6 +76,9 @@ class TamperAudit(BaseModel):
         return bool(self.flags)
 
 
+_VERBS = {ChangeKind.ADDED: "created", ChangeKind.MODIFIED: "replaced", ChangeKind.DELETED: "removed"}
+
+
 def unavailable(note: str) -> TamperAudit:
     return TamperAudit(available=False, note=note)
 
@@ -146,8 +149,8 @@ async def _path_flags(changes: list[FileChange], path_dirs: list[str], added: se
         if (folder or "/") not in path_dirs or change.is_dir:
             continue
         if change.kind != ChangeKind.ADDED:
-            verb = "modified" if change.kind == ChangeKind.MODIFIED else "removed"
-            flags.append(TamperFlag(path=change.path, change=change.kind, reason=f"a command on PATH {verb}"))
+            flags.append(TamperFlag(path=change.path, change=change.kind,
+                                    reason=f"a command on PATH {_VERBS[change.kind]}"))
             continue
         later = path_dirs[path_dirs.index(folder or "/") + 1:]
         checks += [(change, f"{d.rstrip('/')}/{name}") for d in later if f"{d.rstrip('/')}/{name}" not in added]
@@ -171,10 +174,14 @@ async def audit(env: Auditable, *, workdir: str | None, path_var: str | None,
                 and not (c.kind == ChangeKind.MODIFIED and c.is_dir is not False and c.path in containers)]
     flags = [TamperFlag(path=c.path, change=c.kind, reason=reason)
              for c in relevant if (reason := _fixed_rule(c, workdir))]
-    path_dirs = await _path_dirs(path_var or DEFAULT_PATH, env.stat)
-    added = {c.path for c in relevant if c.kind == ChangeKind.ADDED}
-    flagged = {f.path for f in flags}
-    flags += [f for f in await _path_flags(relevant, path_dirs, added, env.stat) if f.path not in flagged]
+    raw = [e.rstrip("/") or "/" for e in (path_var or DEFAULT_PATH).split(":") if e.startswith("/")]
+    flags += [TamperFlag(path=c.path, change=c.kind, reason=f"a folder on PATH {_VERBS[c.kind]}")
+              for c in relevant if c.path in raw]
+    if any(c.path.rpartition("/")[0] in raw for c in relevant):  # resolving PATH costs a call per folder
+        path_dirs = await _path_dirs(":".join(raw), env.stat)
+        added = {c.path for c in relevant if c.kind == ChangeKind.ADDED}
+        flagged = {f.path for f in flags}
+        flags += [f for f in await _path_flags(relevant, path_dirs, added, env.stat) if f.path not in flagged]
     places = WORK_PLACES + ((workdir,) if workdir and workdir != "/" else ())
     outside = [c for c in relevant if not any(_under(c.path, p) for p in places)]
     return TamperAudit(

@@ -16,12 +16,15 @@ its sizes, and also the host folder it lands in (the jail writes the trial's
 - files are written mode 0644 and folders 0755, whatever the tar says;
 - bytes read from the stream, members and each file's size are capped; a file over
   its cap keeps its head and tail.
+
+``neutralize`` clears the links and special files the jail itself left in its folder.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import stat
 import tarfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -209,6 +212,20 @@ def _write_file(tar: tarfile.TarFile, member: tarfile.TarInfo, folder: int, name
             report.written_bytes += _copy_head_and_tail(source, out, member.size, limits.keep_bytes)
             report.truncated.append((member.name, member.size))
     report.files += 1
+
+
+def neutralize(folder: Path) -> list[str]:
+    """Remove every entry below folder that is not a regular file or a folder (symlinks,
+    fifos, sockets, devices), so nothing that later reads the trial folder can be led
+    elsewhere or blocked. Returns the removed names, relative to folder."""
+    removed = []
+    for dirpath, dirnames, filenames, dirfd in os.fwalk(folder, follow_symlinks=False):
+        for name in dirnames + filenames:
+            info = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+            if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+                os.unlink(name, dir_fd=dirfd)
+                removed.append(os.path.relpath(os.path.join(dirpath, name), folder))
+    return sorted(removed)
 
 
 def _copy(source, out, size: int) -> int:

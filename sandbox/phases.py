@@ -10,12 +10,12 @@ from sandbox.agents import Agent, AgentContext, AgentError
 from sandbox.audit import audit, unavailable
 from sandbox.collect import collect_artifacts, collect_logs
 from sandbox.environment import Auditable, Environment, InfraError
-from sandbox.extract import Limits
-from sandbox.helper import crlf_hint
+from sandbox.extract import Limits, neutralize
+from sandbox.helper import Bundle, crlf_hint
 from sandbox.images import ImageInfo
 from sandbox.results import TrialStatus
 from sandbox.reward import RewardError, parse_reward
-from sandbox.verify import verify
+from sandbox.verify import prepare, verify
 
 if TYPE_CHECKING:
     from sandbox.trial import Attempt, TrialConfig, TrialSpec
@@ -42,10 +42,29 @@ async def agent_phase(spec: "TrialSpec", agent: Agent, env: Environment, timeout
         tb = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         state.fail(TrialStatus.AGENT_ERROR, "agent_crash", tb)
     state.outcome = state.outcome or ctx.outcome
+    # The jail wrote agent/ directly: links it left there must lead no later reader elsewhere.
+    removed = neutralize(spec.trial_dir / "agent")
+    if removed:
+        state.warnings.append(f"removed {len(removed)} links or special files the agent left in agent/ "
+                              f"(e.g. {removed[0]})")
+
+
+async def audit_and_upload(spec: "TrialSpec", agent: Agent, env: Environment, image: ImageInfo,
+                           workdir: str | None, state: "Attempt", audit_on: bool) -> Bundle:
+    """Put the verification bundle in place while the audit looks at the agent's changes:
+    the bundle adds only its own random folder, which the audit leaves out."""
+    pack = prepare(spec.task)
+    exempt = (pack.folder,)
+    if audit_on:
+        await asyncio.gather(audit_phase(spec, agent, env, image, workdir, state, exempt),
+                             env.put_archive(pack.tar, "/"))
+    else:
+        await env.put_archive(pack.tar, "/")
+    return pack
 
 
 async def audit_phase(spec: "TrialSpec", agent: Agent, env: Environment, image: ImageInfo, workdir: str | None,
-                      state: "Attempt") -> None:
+                      state: "Attempt", exempt: tuple[str, ...] = ()) -> None:
     """Record what the agent changed that could sway the verifier (before the verifier changes anything)."""
     if not isinstance(env, Auditable):
         state.tamper = unavailable("this environment cannot list its filesystem changes")
@@ -54,16 +73,17 @@ async def audit_phase(spec: "TrialSpec", agent: Agent, env: Environment, image: 
     path_var = task.verifier_env.get("PATH") or task.container_env.get("PATH") or image.path or None
     try:
         state.tamper = await audit(env, workdir=workdir, path_var=path_var,
-                                   exempt=tuple(getattr(agent, "audit_exempt", ())))
+                                   exempt=exempt + tuple(getattr(agent, "audit_exempt", ())))
     except InfraError as exc:
         state.tamper = unavailable(f"the audit failed: {exc}")
 
 
-async def verifier_phase(spec: "TrialSpec", env: Environment, image: ImageInfo, workdir: str | None,
-                         config: "TrialConfig", state: "Attempt") -> None:
+async def verifier_phase(spec: "TrialSpec", agent: Agent, env: Environment, image: ImageInfo,
+                         workdir: str | None, config: "TrialConfig", state: "Attempt") -> None:
     task = spec.task
     try:
-        outcome = await verify(env, task, image, workdir)
+        pack = await audit_and_upload(spec, agent, env, image, workdir, state, config.tamper_audit)
+        outcome = await verify(env, task, image, workdir, pack, uploaded=True)
     except InfraError:
         if await _stopped(env):
             state.fail(TrialStatus.VERIFIER_ERROR, "container_stopped",

@@ -21,7 +21,7 @@ from sandbox.docker import LABEL_RUN, LABEL_TASK, LABEL_TRIAL, ContainerSpec, Do
 from sandbox.docker_host import EXECS_PER_TRIAL, HostResources, docker_executor, host_resources
 from sandbox.environment import InfraError
 from sandbox.images import ImageCache, ImageInfo
-from sandbox.phases import agent_phase, audit_phase, verifier_phase
+from sandbox.phases import agent_phase, verifier_phase
 from sandbox.results import Timings, TrialResult, TrialStatus, write_result
 from sandbox.reward import headline
 from sandbox.task import Task
@@ -167,9 +167,7 @@ class TrialRunner:
             state.timings.agent_s = time.monotonic() - t
             if state.status != TrialStatus.INFRA_ERROR:
                 t = time.monotonic()
-                if self.config.tamper_audit:
-                    await audit_phase(spec, agent, container, image, workdir, state)
-                await verifier_phase(spec, container, image, workdir, self.config, state)
+                await verifier_phase(spec, agent, container, image, workdir, self.config, state)
                 state.timings.verifier_s = time.monotonic() - t
         except InfraError as exc:
             state.fail(TrialStatus.INFRA_ERROR, exc.kind, str(exc), exc.retryable)

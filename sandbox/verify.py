@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from sandbox.environment import Environment, ExecResult, InfraError
-from sandbox.helper import (EXIT_MARK, KILL_AFTER_SEC, NOT_CLEARED, NOT_PLACED, bundle, helper_bytes,
+from sandbox.helper import (EXIT_MARK, KILL_AFTER_SEC, NOT_CLEARED, NOT_PLACED, Bundle, bundle, helper_bytes,
                             verifier_command)
 from sandbox.images import ImageInfo
 from sandbox.task import Task
@@ -43,14 +43,24 @@ def runs_as_root(user: str | int | None, image: ImageInfo) -> bool:
     return effective in ROOT_NAMES
 
 
-async def verify(env: Environment, task: Task, image: ImageInfo, workdir: str | None) -> VerifyOutcome:
+def prepare(task: Task) -> Bundle:
+    """This verification's upload: the helper and tests/ under a fresh random folder."""
+    return bundle(task.tests_dir, helper_bytes())
+
+
+async def verify(env: Environment, task: Task, image: ImageInfo, workdir: str | None,
+                 pack: Bundle | None = None, uploaded: bool = False) -> VerifyOutcome:
     """Upload tests/ only now (the agent never saw them), clear /tests and /logs/verifier
     entirely (nothing the agent planted there survives), run test.sh as the verifier user
-    in the workdir with its env and timeout. Its exit code is ignored for the reward."""
+    in the workdir with its env and timeout. Its exit code is ignored for the reward.
+
+    ``pack``/``uploaded``: the bundle from ``prepare``, when the caller already put it in place.
+    """
     cfg = task.config.verifier
-    pack = bundle(task.tests_dir, helper_bytes())
+    pack = pack or prepare(task)
+    if not uploaded:
+        await env.put_archive(pack.tar, "/")
     command = verifier_command(task.tests_dir)
-    await env.put_archive(pack.tar, "/")
     bound = cfg.timeout_sec + KILL_AFTER_SEC + HOST_GRACE_SEC
     if runs_as_root(cfg.user, image):
         result = await env.exec_argv(pack.argv("both", cfg.timeout_sec, command), timeout=bound, user="0",
