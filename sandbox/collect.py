@@ -68,15 +68,17 @@ async def collect_logs(env: Environment, trial_dir: Path, limits: Limits) -> Col
         except FileNotFoundError:
             return out
         _warn(out, "/logs/verifier", report)
-        if report.stopped:
-            out.verifier_too_large = f"/logs/verifier could not be read whole: {report.stopped}"
-            return out
     cut = [(name, size) for name, size in report.truncated if _is_verifier(name)]
+    stopped_in = report.stopped_in
+    if stopped_in and _is_verifier(stopped_in[0]) and stopped_in[1] > limits.file_max_bytes:
+        cut.insert(0, stopped_in)
     if cut:
         name, size = cut[0]
         out.verifier_too_large = (
             f"the verifier wrote {size} bytes into {_container_path(name)}, more than the cap of "
-            f"{limits.file_max_bytes} bytes per file; its first and last {limits.keep_bytes} bytes are kept")
+            f"{limits.file_max_bytes} bytes per file (its head and tail are kept where they could be read)")
+    elif report.stopped:
+        out.verifier_too_large = f"/logs/verifier could not be read whole: {report.stopped}"
     return out
 
 

@@ -142,13 +142,18 @@ class DockerContainer:
         except BaseException:
             self._exec_slots.release()
             raise
-        future.add_done_callback(lambda _: self._exec_slots.release())
+        future.add_done_callback(self._slot_done)
         bound = None if timeout is None else timeout + KILL_AFTER_SEC + HOST_GRACE_SEC
         result = await self._bounded(future, bound)
         if result.exit_code in (124, 137) and timeout is not None and result.duration_s >= timeout * 0.98:
             return ExecResult(result.exit_code, result.stdout, result.stderr, True, result.duration_s,
                               result.truncated)
         return result
+
+    def _slot_done(self, future: asyncio.Future) -> None:
+        self._exec_slots.release()
+        if not future.cancelled():
+            future.exception()  # retrieved: a caller that gave up (cancelled) would leave it unlogged noise
 
     async def exec_argv(self, argv: list[str], *, timeout: float | None = None, user: str | int | None = None,
                         env: dict[str, str] | None = None, cwd: str | None = None) -> ExecResult:

@@ -60,6 +60,8 @@ class Report:
     """(member name, original size) of files cut to head and tail."""
     stopped: str | None = None
     """Why extraction ended before the stream did (a cap)."""
+    stopped_in: tuple[str, int] | None = None
+    """(name, size) of the member being read when the extraction stopped."""
     seen: list[str] = field(default_factory=list)
     """Every member name read, in order (for callers that need to know what arrived)."""
 
@@ -132,6 +134,7 @@ def extract(chunks: Iterable[bytes], route: Route, limits: Limits) -> Report:
     """Write the tar stream's regular files and folders where route says, safely (see module doc)."""
     report = Report()
     reader = _ChunkReader(chunks, limits.max_stream_bytes)
+    member = None
     try:
         with tarfile.open(fileobj=io.BufferedReader(reader, COPY_CHUNK), mode="r|") as tar:
             for member in tar:
@@ -142,6 +145,7 @@ def extract(chunks: Iterable[bytes], route: Route, limits: Limits) -> Report:
                 _one(tar, member, route, limits, report)
     except StreamTooLarge as exc:
         report.stopped = str(exc)
+        report.stopped_in = (member.name, member.size) if member is not None else None
     except tarfile.TarError as exc:
         report.stopped = f"unreadable archive: {exc}"
     return report
