@@ -10,8 +10,9 @@ change to:
   (the verifier's own places);
 - a command on PATH: an existing one modified or removed, or a new file that shadows a
   command of a later PATH folder (``/usr/local/bin/tar`` before ``/usr/bin/tar``);
-- the Python installation: a file of it modified or removed, a module added beside the
-  standard library, a startup hook (``sitecustomize.py``, ``usercustomize.py``, ``.pth``);
+- the Python installation: a file of it modified or removed, a startup hook
+  (``sitecustomize.py``, ``usercustomize.py``, a ``.pth`` file, except setuptools' own
+  installed with it);
 - a test framework outside the workdir (pytest, pluggy, unittest, a ``conftest.py``),
   even newly installed: a verifier that installs pytest would find the agent's;
 - a shared library modified or removed, or ``/etc/ld.so.preload``.
@@ -40,7 +41,8 @@ WORK_PLACES = ("/tmp", "/var/tmp", "/root", "/home", "/run", "/proc", "/sys", "/
 IGNORED = {"/usr/sbin/docker-init", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/.dockerenv"}
 """Docker's own mount points, reported by its diff API in every container."""
 PYTHON_ROOT = re.compile(r"^/usr(?:/local)?/lib/python\d(?:\.\d+)?(?=/|$)")
-PACKAGE_DIRS = ("/site-packages", "/dist-packages")
+SETUPTOOLS_HOOK = "distutils-precedence.pth"
+"""setuptools' own .pth, installed with its ``_distutils_hack`` package beside it."""
 TEST_FRAMEWORKS = {"pytest", "_pytest", "pluggy", "py.test", "unittest", "pytest.py"}
 TEST_FRAMEWORK_INFO = re.compile(r"^(pytest|pluggy)[-_].*\.(dist|egg)-info$")
 STARTUP_HOOKS = {"sitecustomize.py", "usercustomize.py"}
@@ -66,7 +68,7 @@ class TamperAudit(BaseModel):
     """Why the audit is unavailable, or what limited it."""
     flags: list[TamperFlag] = Field(default_factory=list)
     changed: list[str] = Field(default_factory=list)
-    """Changes outside the work places ("added /usr/bin/x"), the first MAX_LISTED."""
+    """Changes outside the work places ("added /usr/bin/x"), commands on PATH first, at most MAX_LISTED."""
     changed_total: int = 0
     left_running: list[str] = Field(default_factory=list)
     """Command lines of processes alive when the verifier started (listed, not flagged)."""
@@ -104,17 +106,20 @@ def _fixed_rule(change: FileChange, workdir: str | None) -> str | None:
         return "a test framework (a verifier that installs or runs it would use the agent's)"
     if name == "conftest.py" and not in_workdir:
         return "a pytest conftest.py outside the workdir"
-    python = PYTHON_ROOT.match(path)
-    if python:
+    if PYTHON_ROOT.match(path):
         if name in STARTUP_HOOKS or (name.endswith(".pth") and change.kind != ChangeKind.DELETED):
             return "a Python startup hook (runs code at every Python start)"
         if change.kind != ChangeKind.ADDED:
             return "a file of the installed Python (the interpreter or a library the tests may import)"
-        if not any(d in path for d in PACKAGE_DIRS) and path.count("/") == python.group(0).count("/") + 1:
-            return "a module added beside Python's standard library (it shadows the library's own)"
     if SHARED_LIB.match(path) and change.kind != ChangeKind.ADDED:
         return "a shared library of the image"
     return None
+
+
+def _setuptools(change: FileChange, added: set[str]) -> bool:
+    """setuptools' .pth, newly installed together with the package it loads (a package install)."""
+    folder, _, name = change.path.rpartition("/")
+    return name == SETUPTOOLS_HOOK and change.kind == ChangeKind.ADDED and f"{folder}/_distutils_hack" in added
 
 
 def _containers(changes: list[FileChange]) -> set[str]:
@@ -172,18 +177,19 @@ async def audit(env: Auditable, *, workdir: str | None, path_var: str | None,
     containers = _containers(changes)
     relevant = [c for c in changes if c.path not in IGNORED and not any(_under(c.path, e) for e in exempt)
                 and not (c.kind == ChangeKind.MODIFIED and c.is_dir is not False and c.path in containers)]
+    added = {c.path for c in relevant if c.kind == ChangeKind.ADDED}
     flags = [TamperFlag(path=c.path, change=c.kind, reason=reason)
-             for c in relevant if (reason := _fixed_rule(c, workdir))]
+             for c in relevant if (reason := _fixed_rule(c, workdir)) and not _setuptools(c, added)]
     raw = [e.rstrip("/") or "/" for e in (path_var or DEFAULT_PATH).split(":") if e.startswith("/")]
     flags += [TamperFlag(path=c.path, change=c.kind, reason=f"a folder on PATH {_VERBS[c.kind]}")
               for c in relevant if c.path in raw]
     if any(c.path.rpartition("/")[0] in raw for c in relevant):  # resolving PATH costs a call per folder
         path_dirs = await _path_dirs(":".join(raw), env.stat)
-        added = {c.path for c in relevant if c.kind == ChangeKind.ADDED}
         flagged = {f.path for f in flags}
         flags += [f for f in await _path_flags(relevant, path_dirs, added, env.stat) if f.path not in flagged]
     places = WORK_PLACES + ((workdir,) if workdir and workdir != "/" else ())
     outside = [c for c in relevant if not any(_under(c.path, p) for p in places)]
+    outside.sort(key=lambda c: (c.path.rpartition("/")[0] not in raw, c.path))  # commands first: the most telling
     return TamperAudit(
         available=True,
         flags=sorted(flags, key=lambda f: f.path),

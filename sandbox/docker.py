@@ -111,7 +111,7 @@ class DockerContainer:
         with docker_errors(f"creating container {spec.name}"):
             created = api.create_container(
                 spec.image,
-                command=["sh", "-c", f"sleep {int(spec.lifetime_sec)}"],
+                command=["sleep", str(int(spec.lifetime_sec))],
                 name=spec.name,
                 labels={**spec.labels, LABEL_MANAGED: "1", LABEL_OWNER: owner_token()},
                 environment=spec.env or None,

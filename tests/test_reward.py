@@ -147,3 +147,16 @@ async def test_reward_through_a_real_trial(tmp_path, runner, test_sh, status, re
     assert (result.status, result.reward, result.error_kind) == (status, reward, kind)
     assert (spec.trial_dir / "result.json").is_file()
     assert (spec.trial_dir / "verifier" / "test-stdout.txt").is_file()
+
+
+@pytest.mark.docker
+async def test_test_sh_exit_code_is_recorded_and_crlf_is_named(tmp_path, runner):
+    crlf = load_task(make_task(tmp_path, "crlf", test_sh="#!/bin/bash\r\necho 1 > /logs/verifier/reward.txt\r\n"))
+    result = await runner.run(TrialSpec(crlf, 0, new_trial_id(crlf, 0), tmp_path / "run" / "crlf"), NopAgent())
+    assert (result.status, result.error_kind, result.attempt) == (TrialStatus.VERIFIER_ERROR, "reward_file_missing", 1)
+    assert result.verifier_exit_code == 127
+    assert "Windows line endings (CRLF)" in result.error and "exited with 127" in result.error
+    no_shebang = load_task(make_task(tmp_path, "plain", test_sh="echo 1 > /logs/verifier/reward.txt\nexit 3\n"))
+    result = await runner.run(TrialSpec(no_shebang, 0, new_trial_id(no_shebang, 0), tmp_path / "run" / "plain"),
+                              NopAgent())
+    assert (result.status, result.reward, result.verifier_exit_code) == (TrialStatus.OK, 1.0, 3)
