@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import docker
 import docker.errors
 
-from sandbox import overlay
+from sandbox import host_procs, overlay
 from sandbox.archive import bytes_tar, path_tar
 from sandbox.docker_host import (EXECS_PER_TRIAL, LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, LABEL_TASK,
                                  LABEL_TRIAL, connect, docker_errors, owner_alive, owner_token, sweep)
@@ -76,6 +76,7 @@ class DockerContainer:
         self._executor = executor
         self._exec_slots = asyncio.Semaphore(spec.execs_at_once)
         self._removed = False
+        self._inspection: asyncio.Future[dict] | None = None
 
     def _run(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         return asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
@@ -86,7 +87,7 @@ class DockerContainer:
         """Create and start the container; on any failure or cancellation, nothing is left behind."""
         future = asyncio.get_running_loop().run_in_executor(executor, cls._start_sync, client, spec, executor)
         try:
-            return await asyncio.shield(future)
+            container = await asyncio.shield(future)
         except asyncio.CancelledError:
             # The worker thread cannot be interrupted and may yet create the container
             # (after the suite's sweep has looked): wait for it and remove what it made.
@@ -94,6 +95,8 @@ class DockerContainer:
                 container = await future
                 await container.remove()
             raise
+        container._inspected()  # while the agent works: the audit needs the layers and the init's pid
+        return container
 
     @classmethod
     def _start_sync(cls, client: docker.DockerClient, spec: ContainerSpec, executor) -> "DockerContainer":
@@ -277,30 +280,47 @@ class DockerContainer:
 
         return await self._run(head)
 
+    def _inspected(self) -> asyncio.Future[dict]:
+        """The container's inspection, made once (its layers and its init's pid do not change)."""
+        if self._inspection is None:
+            def inspect() -> dict:
+                with docker_errors(f"inspecting {self.spec.name}"):
+                    return self.client.api.inspect_container(self.id)
+
+            self._inspection = self._run(inspect)
+            self._inspection.add_done_callback(lambda f: f.cancelled() or f.exception())
+        return self._inspection
+
     async def changes(self) -> list[FileChange]:
+        inspected = await self._inspected()
+
         def read() -> list[FileChange]:
+            try:
+                upper, lowers = overlay.layer_dirs(inspected)
+                found, complete = overlay.changes(upper, lowers)
+                if complete:
+                    return found
+            except overlay.OverlayUnavailable:
+                pass
             with docker_errors(f"listing changes of {self.spec.name}"):
-                inspected = self.client.api.inspect_container(self.id)
-                try:
-                    upper, lowers = overlay.layer_dirs(inspected)
-                    found, complete = overlay.changes(upper, lowers)
-                    if complete:
-                        return found
-                except overlay.OverlayUnavailable:
-                    pass
                 return [FileChange(c["Path"], _DIFF_KINDS[c["Kind"]]) for c in self.client.api.diff(self.id) or []]
 
         return await self._run(read)
 
     async def processes(self) -> list[str]:
-        def top() -> list[str]:
-            with docker_errors(f"listing processes of {self.spec.name}"):
-                listing = self.client.api.top(self.id)
-            titles = listing.get("Titles") or []
-            rows = [dict(zip(titles, row)) for row in listing.get("Processes") or []]
-            return _strays(rows)
+        inspected = await self._inspected()
 
-        return await self._run(top)
+        def listing() -> list[str]:
+            try:
+                return _strays(host_procs.processes(int(inspected["State"].get("Pid") or 0)))
+            except host_procs.NotLocal:
+                pass
+            with docker_errors(f"listing processes of {self.spec.name}"):
+                top = self.client.api.top(self.id)
+            titles = top.get("Titles") or []
+            return _strays([dict(zip(titles, row)) for row in top.get("Processes") or []])
+
+        return await self._run(listing)
 
     # ----- teardown ----------------------------------------------------------------------------
     async def remove(self) -> None:
