@@ -232,6 +232,35 @@ def neutralize(folder: Path) -> list[str]:
     return sorted(removed)
 
 
+def read_tail(path: Path, limit: int) -> str | None:
+    """The last ``limit`` bytes of a file the agent could have replaced, or None when it is
+    not a regular file: no link is followed, and a fifo is never read (it would block)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        size = os.fstat(fd).st_size
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        fh.seek(max(0, size - limit))
+        return fh.read(limit).decode("utf-8", errors="replace")
+
+
+def append_text(path: Path, text: str) -> bool:
+    """Append to a regular file the agent could have replaced; never through a link, never
+    into a fifo or device. Returns whether it was written."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    with os.fdopen(fd, "ab") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        fh.write(text.encode())
+    return True
+
+
 def _copy(source, out, size: int) -> int:
     left = size
     while left > 0:

@@ -21,6 +21,7 @@ from typing import Any
 
 from sandbox.agents import AgentContext, AgentError, AgentOutcome
 from sandbox.environment import InfraError
+from sandbox.extract import append_text, read_tail
 from task_agent import jail
 from task_agent.host_session import ModelSettings, _Session
 from task_agent.jail import JailConfig
@@ -150,9 +151,9 @@ class HarnessAgent:
                     await asyncio.wait_for(proc.wait(), DONE_GRACE_SEC)
                 except asyncio.TimeoutError:
                     session.lingered = True  # run()'s cleanup kills the group
-                    with open(ctx.logs_dir / "agent-stderr.txt", "a") as log_file:
-                        log_file.write(f"[climb] agent.py reported done but had not exited after "
-                                       f"{DONE_GRACE_SEC:g} s; its processes were killed\n")
+                    # The jail can replace this file with a link to a host file: never follow it.
+                    append_text(ctx.logs_dir / "agent-stderr.txt", f"[climb] agent.py reported done but had "
+                                f"not exited after {DONE_GRACE_SEC:g} s; its processes were killed\n")
         except BrokenPipeError:
             pass
         finally:
@@ -213,7 +214,7 @@ async def _close_clients(session: _Session) -> None:
 
 
 def _tail(path: Path) -> str:
-    try:
-        return path.read_text(errors="replace")[-STDERR_TAIL:].strip() or "(no output)"
-    except OSError:
+    text = read_tail(path, STDERR_TAIL)  # the jail wrote this folder: no link followed, no fifo read
+    if text is None:
         return "(no stderr)"
+    return text.strip() or "(no output)"

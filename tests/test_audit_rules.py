@@ -104,3 +104,21 @@ async def test_exempt_paths_and_left_running_processes():
     env = Listed([FileChange("/solution/solve.sh", A, False)], running=["python3 -m http.server"])
     result = await audit(env, workdir="/app", path_var=None, exempt=("/solution",))
     assert result.flags == [] and result.left_running == ["python3 -m http.server"]
+
+
+async def test_a_backend_without_the_capability_says_the_audit_is_unavailable(tmp_path):
+    from sandbox.agents import NopAgent
+    from sandbox.images import ImageInfo
+    from sandbox.phases import audit_phase
+    from sandbox.task import load_task
+    from sandbox.trial import Attempt, TrialSpec
+    from tests.helpers import make_task
+
+    class FilesOnly:
+        """An environment that can run commands and move files, but not list its changes."""
+
+    task = load_task(make_task(tmp_path, "t"))
+    state = Attempt()
+    await audit_phase(TrialSpec(task, 0, "t", tmp_path / "trial"), NopAgent(), FilesOnly(),
+                      ImageInfo("img", "", "", False, 0.0), "/app", state)
+    assert state.tamper.available is False and "cannot list" in state.tamper.note

@@ -4,6 +4,7 @@ in the container's /logs and in artifacts; symbolic (file and folder forms) and 
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,34 @@ async def test_a_link_planted_after_the_trial_started_is_not_written_through(tmp
     assert json.loads((agent_dir / "trajectory.json").read_text())["steps"]  # the runtime's, not "forged"
     assert not (agent_dir / "agent-stderr.txt").is_symlink()
     assert (agent_dir / "agent-stdout.txt").read_text() != "forged\n"
+
+
+async def test_the_parent_never_reads_or_appends_through_the_jails_own_log_files(tmp_path, runner):
+    """The parent reads agent-stderr.txt for a crash's cause and appends to it when agent.py
+    lingers: swapped for a link to a host file, or a fifo, it is neither read nor written."""
+    host = canary(tmp_path)
+    (host / "canary.txt").write_text("untouched\n")
+    task = hello_task(tmp_path, toml="[agent]\ntimeout_sec = 30\n[verifier]\ntimeout_sec = 30\n")
+    swap = textwrap.dedent(f"""
+        C = {str(host)!r}
+        def swap(kind):
+            os.unlink("/logs/agent/agent-stderr.txt")
+            if kind == "fifo":
+                os.mkfifo("/logs/agent/agent-stderr.txt")
+            else:
+                os.symlink(C + "/canary.txt", "/logs/agent/agent-stderr.txt")
+    """)
+    crash_link = agent_py(tmp_path, "crash-link", swap + "async def run(ctx):\n    swap('link')\n    raise SystemExit(1)\n")
+    crash_fifo = agent_py(tmp_path, "crash-fifo", swap + "async def run(ctx):\n    swap('fifo')\n    raise SystemExit(1)\n")
+    linger = agent_py(tmp_path, "linger-link", swap + (
+        "import threading, time\n"
+        "async def run(ctx):\n"
+        "    swap('link')\n"
+        "    threading.Thread(target=time.sleep, args=(3600,)).start()\n"))
+    results, _ = await beside_honest(runner, tmp_path / "run", task, [crash_link, crash_fifo, linger])
+    assert_untouched(host)
+    for result in results:
+        assert "untouched" not in (result.error or "") and "Error" not in (result.error or ""), result.error
+        assert result.timings.agent_s < 20, result.agent  # a fifo read would have hung the parent
+    assert [r.status for r in results] == [TrialStatus.AGENT_ERROR, TrialStatus.AGENT_ERROR, TrialStatus.OK], \
+        [r.error for r in results]
