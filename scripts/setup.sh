@@ -43,7 +43,7 @@ if ! .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]' >"$pip_log
 fi
 grep -v "is ignored" "$pip_log" || true
 rm -f "$pip_log"
-.venv/bin/python -c "import meta.cli" # fail loudly if the install did not work
+.venv/bin/python -c "import meta.cli.main" # fail loudly if the install did not work
 # The verifier runs only the parent's own static busybox in a container: check it is one.
 .venv/bin/python -c "from sandbox.helper import helper_bytes; helper_bytes()" || {
   echo "setup: /bin/busybox is not a static busybox: apt-get install busybox-static" >&2; exit 1; }
