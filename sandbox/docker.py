@@ -1,4 +1,5 @@
-"""One container's lifecycle over the Docker SDK: start, exec, archives in and out, audit, remove.
+"""One container's lifecycle over the Docker SDK: start, exec, archives in and out, remove
+(what the tamper audit reads is in ``docker_audit``).
 
 Every blocking SDK call runs on the suite's Docker executor (``docker_host.docker_executor``),
 never on asyncio's small shared pool. A trial's agent commands are bounded and queued
@@ -10,10 +11,8 @@ a bounded ``sleep`` so a leaked one dies on its own, and teardown is a forced re
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import io
-import json
 import tarfile
 import time
 from collections.abc import Callable, Iterable
@@ -25,11 +24,11 @@ from typing import Any, TypeVar
 import docker
 import docker.errors
 
-from sandbox import host_procs, overlay
 from sandbox.archive import bytes_tar, path_tar
+from sandbox.docker_audit import AuditMixin
 from sandbox.docker_host import (EXECS_PER_TRIAL, LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, LABEL_TASK,
                                  LABEL_TRIAL, connect, docker_errors, owner_alive, owner_token, sweep)
-from sandbox.environment import ChangeKind, ExecResult, FileChange, InfraError, PathStat
+from sandbox.environment import ExecResult, InfraError
 from sandbox.extract import Limits, Report, extract, into
 
 __all__ = ["DockerContainer", "ContainerSpec", "bytes_tar", "path_tar", "connect", "docker_errors", "sweep",
@@ -43,7 +42,6 @@ HOST_GRACE_SEC = 15.0
 KILL_AFTER_SEC = 5
 """``timeout -k``: SIGKILL this long after SIGTERM if the command ignores it."""
 DOWNLOAD_LIMITS = Limits(max_stream_bytes=200 * 1024 * 1024, file_max_bytes=64 * 1024 * 1024)
-_DIFF_KINDS = {0: ChangeKind.MODIFIED, 1: ChangeKind.ADDED, 2: ChangeKind.DELETED}
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ class ContainerSpec:
     """Agent commands running at once; more are queued."""
 
 
-class DockerContainer:
+class DockerContainer(AuditMixin):
     """A running trial container; implements ``Environment`` and ``Auditable``."""
 
     def __init__(self, client: docker.DockerClient, container_id: str, spec: ContainerSpec,
@@ -266,62 +264,6 @@ class DockerContainer:
 
         return await self._run(state)
 
-    async def stat(self, path: str) -> PathStat | None:
-        def head() -> PathStat | None:
-            api = self.client.api
-            with docker_errors(f"stat {path} in {self.spec.name}"):
-                response = api.head(api._url("/containers/{0}/archive", self.id), params={"path": path})
-                if response.status_code == 404:
-                    return None
-                api._raise_for_status(response)
-            raw = json.loads(base64.b64decode(response.headers["X-Docker-Container-Path-Stat"]))
-            return PathStat(raw.get("name", ""), int(raw.get("size", 0)), int(raw.get("mode", 0)),
-                            raw.get("linkTarget", ""))
-
-        return await self._run(head)
-
-    def _inspected(self) -> asyncio.Future[dict]:
-        """The container's inspection, made once (its layers and its init's pid do not change)."""
-        if self._inspection is None:
-            def inspect() -> dict:
-                with docker_errors(f"inspecting {self.spec.name}"):
-                    return self.client.api.inspect_container(self.id)
-
-            self._inspection = self._run(inspect)
-            self._inspection.add_done_callback(lambda f: f.cancelled() or f.exception())
-        return self._inspection
-
-    async def changes(self) -> list[FileChange]:
-        inspected = await self._inspected()
-
-        def read() -> list[FileChange]:
-            try:
-                upper, lowers = overlay.layer_dirs(inspected)
-                found, complete = overlay.changes(upper, lowers)
-                if complete:
-                    return found
-            except overlay.OverlayUnavailable:
-                pass
-            with docker_errors(f"listing changes of {self.spec.name}"):
-                return [FileChange(c["Path"], _DIFF_KINDS[c["Kind"]]) for c in self.client.api.diff(self.id) or []]
-
-        return await self._run(read)
-
-    async def processes(self) -> list[str]:
-        inspected = await self._inspected()
-
-        def listing() -> list[str]:
-            try:
-                return _strays(host_procs.processes(int(inspected["State"].get("Pid") or 0)))
-            except host_procs.NotLocal:
-                pass
-            with docker_errors(f"listing processes of {self.spec.name}"):
-                top = self.client.api.top(self.id)
-            titles = top.get("Titles") or []
-            return _strays([dict(zip(titles, row)) for row in top.get("Processes") or []])
-
-        return await self._run(listing)
-
     # ----- teardown ----------------------------------------------------------------------------
     async def remove(self) -> None:
         """Kill and remove; safe to call twice; survives cancellation of the caller."""
@@ -352,16 +294,3 @@ def _transport_errors(stream: Iterable[bytes], what: str) -> Iterable[bytes]:
         if chunk is None:
             return
         yield chunk
-
-
-def _strays(rows: list[dict[str, str]]) -> list[str]:
-    """Command lines of the processes besides the container's init and its main ``sleep``.
-
-    The init's parent is outside the container; the main process is the init's first child.
-    """
-    pids = {row.get("PID") for row in rows}
-    inits = [row for row in rows if row.get("PPID") not in pids]
-    init_pids = {row.get("PID") for row in inits}
-    children = sorted((row for row in rows if row.get("PPID") in init_pids), key=lambda r: int(r.get("PID") or 0))
-    main = children[0] if children else None
-    return [row.get("CMD", "") for row in rows if row not in inits and row is not main]

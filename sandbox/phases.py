@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import traceback
-from typing import TYPE_CHECKING
 
 from sandbox.agents import Agent, AgentContext, AgentError
 from sandbox.audit import audit, unavailable
@@ -15,14 +14,12 @@ from sandbox.helper import Bundle, crlf_hint
 from sandbox.images import ImageInfo
 from sandbox.results import TrialStatus
 from sandbox.reward import RewardError, parse_reward
+from sandbox.trial_state import Attempt, TrialConfig, TrialSpec
 from sandbox.verify import prepare, verify
 
-if TYPE_CHECKING:
-    from sandbox.trial import Attempt, TrialConfig, TrialSpec
 
-
-async def agent_phase(spec: "TrialSpec", agent: Agent, env: Environment, timeout: float, workdir: str | None,
-                      run_id: str, state: "Attempt") -> None:
+async def agent_phase(spec: TrialSpec, agent: Agent, env: Environment, timeout: float, workdir: str | None,
+                      run_id: str, state: Attempt) -> None:
     task = spec.task
     ctx = AgentContext(task=task, env=env, logs_dir=spec.trial_dir / "agent", timeout_sec=timeout,
                        user=task.config.agent.user, workdir=workdir, trial_id=spec.trial_id, run_id=run_id)
@@ -49,8 +46,8 @@ async def agent_phase(spec: "TrialSpec", agent: Agent, env: Environment, timeout
                               f"(e.g. {removed[0]})")
 
 
-async def audit_and_upload(spec: "TrialSpec", agent: Agent, env: Environment, image: ImageInfo,
-                           workdir: str | None, state: "Attempt", audit_on: bool) -> Bundle:
+async def audit_and_upload(spec: TrialSpec, agent: Agent, env: Environment, image: ImageInfo,
+                           workdir: str | None, state: Attempt, audit_on: bool) -> Bundle:
     """Put the verification bundle in place while the audit looks at the agent's changes:
     the bundle adds only its own random folder, which the audit leaves out."""
     pack = prepare(spec.task)
@@ -63,8 +60,8 @@ async def audit_and_upload(spec: "TrialSpec", agent: Agent, env: Environment, im
     return pack
 
 
-async def audit_phase(spec: "TrialSpec", agent: Agent, env: Environment, image: ImageInfo, workdir: str | None,
-                      state: "Attempt", exempt: tuple[str, ...] = ()) -> None:
+async def audit_phase(spec: TrialSpec, agent: Agent, env: Environment, image: ImageInfo, workdir: str | None,
+                      state: Attempt, exempt: tuple[str, ...] = ()) -> None:
     """Record what the agent changed that could sway the verifier (before the verifier changes anything)."""
     if not isinstance(env, Auditable):
         state.tamper = unavailable("this environment cannot list its filesystem changes")
@@ -78,8 +75,8 @@ async def audit_phase(spec: "TrialSpec", agent: Agent, env: Environment, image: 
         state.tamper = unavailable(f"the audit failed: {exc}")
 
 
-async def verifier_phase(spec: "TrialSpec", agent: Agent, env: Environment, image: ImageInfo,
-                         workdir: str | None, config: "TrialConfig", state: "Attempt") -> None:
+async def verifier_phase(spec: TrialSpec, agent: Agent, env: Environment, image: ImageInfo,
+                         workdir: str | None, config: TrialConfig, state: Attempt) -> None:
     task = spec.task
     try:
         pack = await audit_and_upload(spec, agent, env, image, workdir, state, config.tamper_audit)
@@ -112,7 +109,7 @@ async def verifier_phase(spec: "TrialSpec", agent: Agent, env: Environment, imag
                                                                                        spec))
 
 
-def _why_no_reward(exc: RewardError, code: int | None, spec: "TrialSpec") -> str:
+def _why_no_reward(exc: RewardError, code: int | None, spec: TrialSpec) -> str:
     if exc.kind != "reward_file_missing":
         return ""
     hints = [f"tests/test.sh exited with {code}"] if code is not None else []

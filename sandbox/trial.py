@@ -8,65 +8,23 @@ import shutil
 import time
 import traceback
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 
 import docker
-from pydantic import BaseModel, ConfigDict, model_validator
 
 from sandbox.agents import Agent, AgentOutcome
-from sandbox.audit import TamperAudit
 from sandbox.docker import LABEL_RUN, LABEL_TASK, LABEL_TRIAL, ContainerSpec, DockerContainer
-from sandbox.docker_host import EXECS_PER_TRIAL, HostResources, docker_executor, host_resources
+from sandbox.docker_host import HostResources, docker_executor, host_resources
 from sandbox.environment import InfraError
 from sandbox.images import ImageCache, ImageInfo
 from sandbox.phases import agent_phase, verifier_phase
-from sandbox.results import Timings, TrialResult, TrialStatus, write_result
+from sandbox.results import TrialResult, TrialStatus, write_result
 from sandbox.reward import headline
 from sandbox.task import Task
+from sandbox.trial_state import Attempt, TrialConfig, TrialSpec
 from sandbox.verify import healthcheck
 
-
-class TrialConfig(BaseModel):
-    """Knobs of the trial lifecycle."""
-
-    model_config = ConfigDict(extra="forbid")
-    max_attempts: int = 3
-    """Attempts per trial when Docker or the model API fails (retryable infra errors only)."""
-    retry_backoff_sec: float = 2.0
-    """First backoff between attempts; doubles each time."""
-    default_agent_timeout_sec: float = 1800.0
-    """Agent budget for tasks whose task.toml sets none."""
-    agent_timeout_multiplier: float = 1.0
-    """Scales every task's agent timeout (slow machines, slow models)."""
-    logs_max_bytes: int = 200 * 1024 * 1024
-    """Bytes read out of /logs (and out of each artifact) per trial; beyond it the rest is dropped."""
-    log_file_max_bytes: int = 16 * 1024 * 1024
-    """A copied file larger than this keeps its first and last ``log_keep_bytes``; in
-    /logs/verifier that makes the trial a (scored) verifier error."""
-    log_keep_bytes: int = 1024 * 1024
-    """Head and tail kept of an oversized file."""
-    execs_at_once: int = EXECS_PER_TRIAL
-    """Agent commands one trial may run at once; more wait in the trial's own queue."""
-    tamper_audit: bool = True
-    """Judge the agent's changes to its container before verification (``sandbox.audit``)."""
-
-    @model_validator(mode="after")
-    def _keep_fits(self) -> "TrialConfig":
-        if 2 * self.log_keep_bytes > self.log_file_max_bytes:
-            raise ValueError("log_keep_bytes must be at most half of log_file_max_bytes")
-        return self
-
-
-@dataclass(frozen=True)
-class TrialSpec:
-    """Which task, which repeat, where its files go."""
-
-    task: Task
-    repeat: int
-    trial_id: str
-    trial_dir: Path
+__all__ = ["TrialRunner", "TrialConfig", "TrialSpec", "Attempt", "new_trial_id", "container_name"]
 
 
 def new_trial_id(task: Task, repeat: int) -> str:
@@ -80,29 +38,6 @@ def container_name(run_id: str, trial_id: str, attempt: int) -> str:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
-@dataclass
-class Attempt:
-    """What one attempt has found so far."""
-
-    status: TrialStatus = TrialStatus.OK
-    error: str | None = None
-    error_kind: str | None = None
-    retryable: bool | None = None
-    rewards: dict[str, float] | None = None
-    outcome: AgentOutcome | None = None
-    warnings: list[str] = field(default_factory=list)
-    timings: Timings = field(default_factory=Timings)
-    verifier_exit_code: int | None = None
-    tamper: TamperAudit | None = None
-
-    def fail(self, status: TrialStatus, kind: str, error: str, retryable: bool | None = None) -> None:
-        if self.status == TrialStatus.OK or status == TrialStatus.INFRA_ERROR:
-            self.status, self.error_kind, self.error = status, kind, error
-            self.retryable = retryable if status == TrialStatus.INFRA_ERROR else None
-        else:
-            self.warnings.append(f"{kind}: {error}")
 
 
 class TrialRunner:

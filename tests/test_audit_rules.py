@@ -111,7 +111,7 @@ async def test_a_backend_without_the_capability_says_the_audit_is_unavailable(tm
     from sandbox.images import ImageInfo
     from sandbox.phases import audit_phase
     from sandbox.task import load_task
-    from sandbox.trial import Attempt, TrialSpec
+    from sandbox.trial_state import Attempt, TrialSpec
     from tests.helpers import make_task
 
     class FilesOnly:
