@@ -41,6 +41,7 @@ class Timings(BaseModel):
     agent_s: float = 0.0
     verifier_s: float = 0.0
     teardown_s: float = 0.0
+    """0 since the container is removed while the next trial starts (kept: version 1 files have it)."""
     total_s: float = 0.0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import shutil
 import time
@@ -24,6 +25,7 @@ from sandbox.task import Task
 from sandbox.trial_state import Attempt, TrialConfig, TrialSpec
 from sandbox.verify import healthcheck
 
+log = logging.getLogger(__name__)
 __all__ = ["TrialRunner", "TrialConfig", "TrialSpec", "Attempt", "new_trial_id", "container_name"]
 
 
@@ -55,6 +57,27 @@ class TrialRunner:
         self.config = config or TrialConfig()
         self.executor = docker_executor(concurrency, self.config.execs_at_once)
         self._resources: HostResources | None = None
+        self._removals: set[asyncio.Task] = set()
+
+    def _remove_later(self, container: DockerContainer) -> None:
+        """Remove the container while the next trial starts: nothing of the result depends on it.
+        ``drain`` waits for every removal; a process killed before that leaves containers that
+        carry the run's labels, which the next sweep (``climb gc``, ``--resume``) removes."""
+        task = asyncio.get_running_loop().create_task(self._remove(container))
+        self._removals.add(task)
+        task.add_done_callback(self._removals.discard)
+
+    @staticmethod
+    async def _remove(container: DockerContainer) -> None:
+        try:
+            await container.remove()
+        except InfraError as exc:
+            log.warning("teardown of %s: %s", container.spec.name, exc)
+
+    async def drain(self) -> None:
+        """Wait until every container of a finished trial is removed."""
+        while self._removals:
+            await asyncio.gather(*list(self._removals), return_exceptions=True)
 
     def agent_timeout(self, task: Task) -> float:
         base = task.agent_timeout_sec or self.config.default_agent_timeout_sec
@@ -110,13 +133,8 @@ class TrialRunner:
             tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-3)).strip()
             state.fail(TrialStatus.INFRA_ERROR, "internal", tb, retryable=False)
         finally:
-            t = time.monotonic()
             if container is not None:
-                try:
-                    await container.remove()
-                except InfraError as exc:
-                    state.warnings.append(f"teardown: {exc}")
-            state.timings.teardown_s = time.monotonic() - t
+                self._remove_later(container)
         state.timings.total_s = time.monotonic() - t_total
         return self._result(spec, agent, attempt, state, started_at)
 
