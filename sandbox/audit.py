@@ -172,7 +172,7 @@ async def _path_flags(changes: list[FileChange], path_dirs: list[str], added: se
 async def audit(env: Auditable, *, workdir: str | None, path_var: str | None,
                 exempt: tuple[str, ...] = ()) -> TamperAudit:
     """Judge the container's changes (see the module doc). ``exempt``: container paths the
-    agent's own machinery writes (the oracle's /solution), not the task model's doing."""
+    agent's own machinery writes (the oracle's /solution), not the agent's doing."""
     changes, running = await asyncio.gather(env.changes(), env.processes())
     containers = _containers(changes)
     relevant = [c for c in changes if c.path not in IGNORED and not any(_under(c.path, e) for e in exempt)

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-CUT_MARK = "\n[... {cut} bytes cut by climb: the file was {size} bytes ...]\n"
+CUT_MARK = "\n[... {cut} bytes cut: the file was {size} bytes ...]\n"
 COPY_CHUNK = 1024 * 1024
 
 

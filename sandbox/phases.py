@@ -24,6 +24,19 @@ async def agent_phase(spec: TrialSpec, agent: Agent, env: Environment, timeout: 
     ctx = AgentContext(task=task, env=env, logs_dir=spec.trial_dir / "agent", timeout_sec=timeout,
                        user=task.config.agent.user, workdir=workdir, trial_id=spec.trial_id, run_id=run_id)
     try:
+        await _run_agent(agent, ctx, timeout, state)
+    finally:
+        # The jail wrote agent/ directly: links it left there must lead no later reader elsewhere,
+        # whatever way the agent phase ended.
+        removed = neutralize(spec.trial_dir / "agent")
+        if removed:
+            state.warnings.append(f"removed {len(removed)} links or special files the agent left in agent/ "
+                                  f"(e.g. {removed[0]})")
+    state.outcome = state.outcome or ctx.outcome
+
+
+async def _run_agent(agent: Agent, ctx: AgentContext, timeout: float, state: Attempt) -> None:
+    try:
         async with asyncio.timeout(timeout) as deadline:
             state.outcome = await agent.run(ctx)
     except TimeoutError:
@@ -38,12 +51,6 @@ async def agent_phase(spec: TrialSpec, agent: Agent, env: Environment, timeout: 
     except Exception as exc:  # any bug of an agent is its own failure, not the suite's
         tb = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         state.fail(TrialStatus.AGENT_ERROR, "agent_crash", tb)
-    state.outcome = state.outcome or ctx.outcome
-    # The jail wrote agent/ directly: links it left there must lead no later reader elsewhere.
-    removed = neutralize(spec.trial_dir / "agent")
-    if removed:
-        state.warnings.append(f"removed {len(removed)} links or special files the agent left in agent/ "
-                              f"(e.g. {removed[0]})")
 
 
 async def audit_and_upload(spec: TrialSpec, agent: Agent, env: Environment, image: ImageInfo,

@@ -28,7 +28,7 @@ class TrialStatus(str, Enum):
     """No usable reward (missing, empty or unparsable file, verifier timeout, output over its
     cap, or /tests and /logs/verifier could not be made clean): scored 0."""
     INFRA_ERROR = "infra_error"
-    """Docker, the build, the host or the model API failed: retried when that can help,
+    """Docker, the build, the host or a service the agent relies on failed: retried when that can help,
     then reported, never scored."""
 
 

@@ -62,7 +62,7 @@ class TrialRunner:
     def _remove_later(self, container: DockerContainer) -> None:
         """Remove the container while the next trial starts: nothing of the result depends on it.
         ``drain`` waits for every removal; a process killed before that leaves containers that
-        carry the run's labels, which the next sweep (``climb gc``, ``--resume``) removes."""
+        carry the run's labels, which the next sweep by label removes."""
         task = asyncio.get_running_loop().create_task(self._remove(container))
         self._removals.add(task)
         task.add_done_callback(self._removals.discard)

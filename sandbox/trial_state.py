@@ -19,7 +19,7 @@ class TrialConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     max_attempts: int = 3
-    """Attempts per trial when Docker or the model API fails (retryable infra errors only)."""
+    """Attempts per trial on retryable infra errors (Docker, or a service the agent relies on)."""
     retry_backoff_sec: float = 2.0
     """First backoff between attempts; doubles each time."""
     default_agent_timeout_sec: float = 1800.0
