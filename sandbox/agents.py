@@ -62,6 +62,8 @@ class Agent(Protocol):
     """
 
     name: str
+    # Optional: ``audit_exempt``, a tuple of container paths the agent's own machinery
+    # writes (the oracle's /solution), which the tamper audit then does not judge.
 
     async def run(self, ctx: AgentContext) -> AgentOutcome: ...
 
@@ -79,6 +81,7 @@ class OracleAgent:
     """Runs the task's solution/solve.sh as Harbor's oracle does."""
 
     name = "oracle"
+    audit_exempt = ("/solution",)
 
     async def run(self, ctx: AgentContext) -> AgentOutcome:
         solution = ctx.task.solution_dir

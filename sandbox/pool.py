@@ -96,11 +96,18 @@ async def run_trials(
         async with asyncio.TaskGroup() as group:
             for index, request in enumerate(requests):
                 group.create_task(one(index, request))
+        await runner.drain()
     except BaseException:
-        await asyncio.shield(asyncio.to_thread(_sweep_quietly, runner))
+        await asyncio.shield(_clean_up(runner))
         raise
     done = [r for r in results if r is not None]
     return SuiteResult(runner.run_id, done, [req.tag for req in requests])
+
+
+async def _clean_up(runner: TrialRunner) -> None:
+    """The removals the trials started, then a sweep for any container they did not reach."""
+    await runner.drain()
+    await asyncio.get_running_loop().run_in_executor(runner.executor, _sweep_quietly, runner)
 
 
 def _sweep_quietly(runner: TrialRunner) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from sandbox.agents import AgentContext, AgentError, AgentOutcome
 from sandbox.environment import InfraError
+from sandbox.extract import append_text, read_tail
 from task_agent import jail
 from task_agent.host_session import ModelSettings, AgentSession
 from task_agent.jail import JailConfig
@@ -65,7 +66,7 @@ class HarnessAgent:
         try:
             command = jail.build(self.jail, self.agent_file, ctx.logs_dir, to_child_r, from_child_w)
         except jail.JailUnavailable as exc:
-            raise InfraError(str(exc), "jail") from exc
+            raise InfraError(str(exc), "jail", retryable=False) from exc
         stdout = open(ctx.logs_dir / "agent-stdout.txt", "wb")
         stderr = open(ctx.logs_dir / "agent-stderr.txt", "wb")
         try:
@@ -106,7 +107,8 @@ class HarnessAgent:
             except (ModelUnavailableError, ModelAuthError, ModelConfigError) as exc:
                 # Not the agent's fault: the trial becomes an infra error, never a score.
                 kind = next(k for cls, k in _MODEL_INFRA_KINDS if isinstance(exc, cls))
-                failure.append(InfraError(f"model API: {exc}", kind))
+                # An outage may pass; bad credentials or a bad model config stay as they are.
+                failure.append(InfraError(f"model API: {exc}", kind, retryable=kind == "model_unavailable"))
                 failed.set()
                 return
             except (InfraError, AgentError) as exc:
@@ -150,9 +152,9 @@ class HarnessAgent:
                     await asyncio.wait_for(proc.wait(), DONE_GRACE_SEC)
                 except TimeoutError:
                     session.lingered = True  # run()'s cleanup kills the group
-                    with open(ctx.logs_dir / "agent-stderr.txt", "a") as log_file:
-                        log_file.write(f"[climb] agent.py reported done but had not exited after "
-                                       f"{DONE_GRACE_SEC:g} s; its processes were killed\n")
+                    # The jail can replace this file with a link to a host file: never follow it.
+                    append_text(ctx.logs_dir / "agent-stderr.txt", f"[climb] agent.py reported done but had "
+                                f"not exited after {DONE_GRACE_SEC:g} s; its processes were killed\n")
         except BrokenPipeError:
             pass
         finally:
@@ -213,7 +215,7 @@ async def _close_clients(session: AgentSession) -> None:
 
 
 def _tail(path: Path) -> str:
-    try:
-        return path.read_text(errors="replace")[-STDERR_TAIL:].strip() or "(no output)"
-    except OSError:
+    text = read_tail(path, STDERR_TAIL)  # the jail wrote this folder: no link followed, no fifo read
+    if text is None:
         return "(no stderr)"
+    return text.strip() or "(no output)"

@@ -40,8 +40,8 @@ def cmd_suite(args: Namespace) -> int:
         return 2
     agent = BUILTIN_AGENTS[args.agent]()
     run_dir, run_id = new_run_dir(args.out, "suite")
-    client = connect(pool_size=max(8, args.concurrency * 2))
-    runner = TrialRunner(client, ImageCache(client), run_id)
+    client = connect(args.concurrency)
+    runner = TrialRunner(client, ImageCache(client), run_id, concurrency=args.concurrency)
     total = len(found.tasks) * args.repeats
     console.print(f"run {run_id}: {len(found.tasks)} tasks x {args.repeats} with agent {agent.name} -> {run_dir}")
     with SuiteProgress(total, f"{agent.name}", console) as progress:
@@ -120,8 +120,8 @@ def cmd_tasks_check(args: Namespace) -> int:
     rows = [CheckRow(task=(e.task_dir or e.path).name, valid=False, error=str(e)) for e in found.errors]
     if found.tasks:
         run_dir, run_id = new_run_dir(args.out, "check")
-        client = connect(pool_size=max(8, args.concurrency * 2))
-        runner = TrialRunner(client, ImageCache(client), run_id)
+        client = connect(args.concurrency)
+        runner = TrialRunner(client, ImageCache(client), run_id, concurrency=args.concurrency)
         with SuiteProgress(2 * len(found.tasks), "oracle+nop", console) as progress:
             rows += asyncio.run(check_tasks(found.tasks, runner, run_dir, args.concurrency, progress))
     if args.json:

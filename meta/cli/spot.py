@@ -133,8 +133,8 @@ def cmd_spot(args: Namespace) -> int:
     models = ModelSettings(task_model=args.task_model, base_url=args.base_url, prices=prices)
     agent = HarnessAgent(agent_file, models, JailConfig(kind=args.jail))
     run_dir, run_id = new_run_dir(args.out, "spot")
-    client = connect()
-    runner = TrialRunner(client, ImageCache(client), run_id, TrialConfig())
+    client = connect(args.concurrency)
+    runner = TrialRunner(client, ImageCache(client), run_id, TrialConfig(), concurrency=args.concurrency)
     requests = [TrialRequest(task, rep, agent) for task in tasks for rep in range(args.repeats)]
     with SuiteProgress(len(requests), "spot", Console(stderr=True)) as progress:
         suite = asyncio.run(run_trials(requests, runner, run_dir, semaphore=asyncio.Semaphore(args.concurrency),

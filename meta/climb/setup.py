@@ -184,8 +184,9 @@ def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bo
     prices = PriceTable.load(config.prices) if config.prices else PriceTable()
     client = None
     if trials is None:
-        client = connect(pool_size=max(16, config.concurrency * 4))
-        runner = TrialRunner(client, images or ImageCache(client), run_id, config.trial)
+        client = connect(config.concurrency)
+        runner = TrialRunner(client, images or ImageCache(client), run_id, config.trial,
+                             concurrency=config.concurrency)
         trials = DockerTrials(runner, semaphore or asyncio.Semaphore(config.concurrency), observer)
     if resume:
         state, workspace = _reopen(config, run_dir, ledger, trials)

@@ -202,9 +202,10 @@ class _Transfer:
         found = discover(*climb.tasks)
         self._tasks = {t.id: t for t in found.tasks}
         self._heldout = split_tasks(list(self._tasks), climb.split)[1]
-        client = connect(pool_size=max(16, self.run.config.concurrency * 4))
+        client = connect(self.run.config.concurrency)
         sweep(client, {LABEL_RUN: self.run.transfer_run_id})  # orphans of a killed earlier attempt
-        self._runner = TrialRunner(client, self.images or ImageCache(client), self.run.transfer_run_id, climb.trial)
+        self._runner = TrialRunner(client, self.images or ImageCache(client), self.run.transfer_run_id, climb.trial,
+                                   concurrency=self.run.config.concurrency)
 
     async def run_cell(self, cell: Cell) -> None:
         config = self.run.config
