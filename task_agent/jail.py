@@ -63,7 +63,7 @@ class JailConfig(BaseModel):
     max_files: int = Field(100_000, gt=0)
     """Files and folders in each writable place together; more ends the trial as agent_error
     (a tmpfs caps bytes, not files, so the parent counts them every half second)."""
-    max_file_mb: int = Field(512, gt=0)
+    max_file_mb: int = Field(64, gt=0)
     """Largest file the agent may write (RLIMIT_FSIZE); bounds its stdout and stderr files on the host."""
 
     def places(self) -> dict[str, int]:

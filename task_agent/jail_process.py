@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import shutil
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +27,8 @@ from task_agent.jail_logs import copy_tree
 
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 HELPER_SCRIPT = "echo ready; exec cat >/dev/null"
+_COPIES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="climb-jail-logs")
+"""Copies out of ended jails: not the default pool, which a trial's container commands may fill."""
 
 
 @dataclass
@@ -85,8 +89,9 @@ class RunningJail:
         fd = self.places.get(jail.JAIL_LOGS)
         if fd is None:
             return []
-        return await asyncio.to_thread(copy_tree, fd, dest, max_entries=self.config.max_files,
-                                       max_bytes=self.config.logs_mb * 1024 * 1024)
+        copy = functools.partial(copy_tree, fd, dest, max_entries=self.config.max_files,
+                                 max_bytes=self.config.logs_mb * 1024 * 1024)
+        return await asyncio.get_running_loop().run_in_executor(_COPIES, copy)
 
     def close(self) -> None:
         for fd in [*self.places.values(), *([self.pidfd] if self.pidfd is not None else []),

@@ -1,0 +1,1 @@
+"""Hostile agents, each run through the real jail and sandbox, each asserting containment."""
