@@ -41,7 +41,7 @@ if ! .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]' >"$pip_log
 fi
 grep -v "is ignored" "$pip_log" || true
 rm -f "$pip_log"
-.venv/bin/python -c "import meta.cli" # fail loudly if the install did not work
+.venv/bin/python -c "import meta.cli.main" # fail loudly if the install did not work
 if [ -x scripts/install-test-llm.sh ]; then
   scripts/install-test-llm.sh .venv
 fi

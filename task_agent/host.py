@@ -17,14 +17,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from models import ModelAuthError, ModelConfigError, ModelUnavailableError, ScriptedModel
 from sandbox.agents import AgentContext, AgentError, AgentOutcome
 from sandbox.environment import InfraError
 from task_agent.channel import MAX_IN_FLIGHT, ParentChannel
-from task_agent.host_session import ModelSettings, _Session
+from task_agent.host_session import AgentSession, ModelSettings
 from task_agent.jail import JailConfig, JailUnavailable
 from task_agent.jail_process import RunningJail, launch
 from task_agent.model_choice import choose_models
-from task_agent.models import ModelAuthError, ModelConfigError, ModelUnavailableError, ScriptedModel
 
 __all__ = ["HarnessAgent", "ModelSettings"]
 
@@ -56,7 +56,7 @@ class HarnessAgent:
     async def run(self, ctx: AgentContext) -> AgentOutcome:
         source = self.agent_file.read_bytes()  # one reading: what runs is what the model choice was read from
         choice = choose_models(self.models.task_model, self.models.allowed_models, source.decode(errors="replace"))
-        session = _Session(self, ctx, choice)
+        session = AgentSession(self.models, ctx, choice)
         session.agent_deadline = asyncio.get_running_loop().time() + (ctx.timeout_sec or 1e9)
         ctx.logs_dir.mkdir(parents=True, exist_ok=True)
         to_child_r, to_child_w = os.pipe()
@@ -92,7 +92,7 @@ class HarnessAgent:
             await asyncio.shield(_close_clients(session))
         return self._verdict(session, running.proc.returncode, ctx)
 
-    async def _serve(self, session: _Session, running: RunningJail, channel: ParentChannel, trajectory: str,
+    async def _serve(self, session: AgentSession, running: RunningJail, channel: ParentChannel, trajectory: str,
                      ctx: AgentContext) -> None:
         await _await_ready(running, channel, ctx)
         channel.send({"instruction": ctx.task.instruction, "workdir": ctx.workdir, "timeout_sec": ctx.timeout_sec,
@@ -123,7 +123,7 @@ class HarnessAgent:
             for task in pending:
                 task.cancel()
 
-    async def _wait_exit(self, session: _Session, running: RunningJail, ctx: AgentContext) -> bool:
+    async def _wait_exit(self, session: AgentSession, running: RunningJail, ctx: AgentContext) -> bool:
         if session.done is None:
             await running.proc.wait()
             return True
@@ -135,7 +135,7 @@ class HarnessAgent:
                                  "its processes were killed")
         return True
 
-    def _verdict(self, session: _Session, returncode: int | None, ctx: AgentContext) -> AgentOutcome:
+    def _verdict(self, session: AgentSession, returncode: int | None, ctx: AgentContext) -> AgentOutcome:
         leftover = "; ".join(f"scripted model {client.name}: {client.remaining()} responses left unconsumed"
                              for client in session.clients.values()
                              if isinstance(client, ScriptedModel) and client.remaining())
@@ -181,7 +181,7 @@ _MODEL_INFRA_KINDS = ((ModelUnavailableError, "model_unavailable"), (ModelAuthEr
                       (ModelConfigError, "model_config"))
 
 
-async def _respond(session: _Session, channel: ParentChannel, request: dict[str, Any], stop: _Stop,
+async def _respond(session: AgentSession, channel: ParentChannel, request: dict[str, Any], stop: _Stop,
                    slots: asyncio.Semaphore) -> None:
     try:
         if "bad_request" in request:
@@ -239,7 +239,7 @@ def _warn_unjailed() -> None:
                 "tasks' tests and solutions, and the Docker socket")
 
 
-async def _close_clients(session: _Session) -> None:
+async def _close_clients(session: AgentSession) -> None:
     for client in session.clients.values():
         with contextlib.suppress(Exception):
             await client.aclose()

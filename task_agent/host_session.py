@@ -6,13 +6,9 @@ from __future__ import annotations
 import asyncio
 import base64
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sandbox.agents import AgentContext, AgentError, AgentOutcome
-from sandbox.environment import InfraError
-from task_agent.messages import Usage
-from task_agent.model_choice import ModelChoice, agent_label
-from task_agent.models import (
+from models import (
     ModelClient,
     ModelConfigError,
     ModelRequestError,
@@ -22,9 +18,10 @@ from task_agent.models import (
     UsageTracker,
     create_model,
 )
-
-if TYPE_CHECKING:
-    from task_agent.host import HarnessAgent
+from models.messages import Usage
+from sandbox.agents import AgentContext, AgentError, AgentOutcome
+from sandbox.environment import InfraError
+from task_agent.model_choice import ModelChoice, agent_label
 
 MAX_FILE_BYTES = 2_000_000
 WRITE_CHUNK = 48 * 1024
@@ -47,11 +44,11 @@ class ModelSettings:
     """Shared by every trial: per-role spend for budgets."""
 
 
-class _Session:
+class AgentSession:
     """One trial's agent process and what it has spent."""
 
-    def __init__(self, agent: "HarnessAgent", ctx: AgentContext, choice: ModelChoice):
-        self.agent, self.ctx, self.choice = agent, ctx, choice
+    def __init__(self, models: ModelSettings, ctx: AgentContext, choice: ModelChoice):
+        self.models, self.ctx, self.choice = models, ctx, choice
         self.clients: dict[str, ModelClient] = {}
         self.usage = Usage()
         self.cost = 0.0
@@ -82,7 +79,7 @@ class _Session:
         """
         name = self.choice.resolve(requested)
         if name not in self.clients:
-            settings = self.agent.models
+            settings = self.models
             try:
                 self.clients[name] = create_model(name, role="task", tracker=settings.tracker,
                                                   base_url=settings.base_url, prices=settings.prices,

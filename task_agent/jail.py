@@ -28,8 +28,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RUNTIME_FILES = ("task_agent/__init__.py", "task_agent/runtime.py", "task_agent/atif.py", "task_agent/messages.py")
-"""What the jail sees of our code, relative to the source root (stdlib-only modules)."""
+RUNTIME_FILES = ("task_agent/__init__.py", "task_agent/runtime.py", "task_agent/atif.py",
+                 "models/__init__.py", "models/messages.py")
+"""What the jail sees of our code, relative to the source root: the stdlib-only runtime and
+the conversation types it shares with the parent (``models/__init__.py`` loads lazily)."""
 JAIL_RUNTIME = "/rt"
 JAIL_AGENT = "/agent/agent.py"
 JAIL_LOGS = "/logs/agent"
