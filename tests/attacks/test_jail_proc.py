@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -82,21 +83,21 @@ async def test_no_host_path_reaches_the_agent(tmp_path, runner):
     assert host_roots == (set() if prefix.startswith("/usr/") else {prefix}), host_roots
 
 
-async def test_as_root_the_jail_is_host_uid_65534(tmp_path, runner):
-    import os
-
-    if os.geteuid() != 0:
-        pytest.skip("only a root climb maps the jail to host uid 65534 (otherwise it is the user's own uid)")
+async def test_no_capabilities_and_as_root_host_uid_65534(tmp_path, runner):
     agent = hostile(tmp_path, "whoami", """
         async def run(ctx):
             with open("/proc/self/uid_map") as source:
-                report({"uid": os.getuid(), "uid_map": source.read().split(), "status": open("/proc/self/status").read()})
+                report({"uid": os.getuid(), "uid_map": source.read().split(), "status": open("/proc/self/status").read(),
+                        "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit())})
     """)
     result, trial_dir = await run_one(tmp_path, runner, agent)
     assert result.status == TrialStatus.OK, result.error
     seen = findings(trial_dir)
-    assert seen["uid"] == AGENT_UID
-    assert seen["uid_map"] == ["0", "0", "1", str(AGENT_UID), str(AGENT_UID), "1"]
+    assert seen["uid"] == AGENT_UID and seen["pids"] == [1, 2]  # its own process list: bubblewrap's init and itself
     capabilities = {line.split(":")[0]: line.split()[1] for line in seen["status"].splitlines() if line.startswith("Cap")}
     assert int(capabilities["CapEff"], 16) == int(capabilities["CapPrm"], 16) == int(capabilities["CapAmb"], 16) == 0
     assert "NoNewPrivs:\t1" in seen["status"]
+    if os.geteuid() == 0:  # a root climb: the jail's uid 65534 is host uid 65534, not root
+        assert seen["uid_map"] == ["0", "0", "1", str(AGENT_UID), str(AGENT_UID), "1"]
+    else:  # a user's climb: uid 65534 is the user, through the namespace --disable-userns puts between them
+        assert seen["uid_map"][0::3] == [str(AGENT_UID)]
