@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 
@@ -9,7 +10,7 @@ import pytest
 
 from sandbox.agents import AgentError
 from task_agent import jail
-from task_agent.channel import MAX_LINE_BYTES, ParentChannel
+from task_agent.channel import BURST, MAX_LINE_BYTES, REQUESTS_PER_SEC, ParentChannel
 from task_agent.jail_logs import MAX_DEPTH, copy_tree
 from task_agent.model_choice import COMPUTED, agent_label, choose_models, model_constant
 
@@ -107,6 +108,18 @@ async def test_the_channel_refuses_an_oversized_line_and_answers_non_objects():
         with pytest.raises(AgentError, match="more than") as abuse:
             await channel.receive()
         assert abuse.value.kind == "channel_abuse"
+    finally:
+        channel.close()
+
+
+async def test_the_channel_serves_a_flood_at_its_rate():
+    channel, _ = await _channel_fed_with(b'{"op": "nothing"}\n' * 1000)
+    try:
+        started = asyncio.get_running_loop().time()
+        for _ in range(int(BURST) + 200):
+            await channel.receive()
+        # the burst at once, then REQUESTS_PER_SEC: 200 more take a second at least
+        assert asyncio.get_running_loop().time() - started >= 200 / REQUESTS_PER_SEC * 0.95
     finally:
         channel.close()
 

@@ -41,7 +41,8 @@ async def run(ctx):
             "cwd": os.getcwd(), "environ": dict(os.environ), "argv": sys.argv, "path": sys.path,
             "executable": sys.executable, "prefix": sys.prefix, "files": names("/"),
             "model": ctx.model.name, "uid_map": read("/proc/self/uid_map"), "uid": os.getuid(),
-            "cgroup": read("/proc/self/cgroup")}
+            "cgroup": read("/proc/self/cgroup"),
+            "namespaces": {ns: os.stat(f"/proc/self/ns/{ns}").st_ino for ns in ("user", "pid", "net", "ipc", "uts", "cgroup", "mnt")}}
     try:
         raise RuntimeError("where am I")
     except RuntimeError:
@@ -74,6 +75,9 @@ async def test_no_host_path_reaches_the_agent(tmp_path, runner):
     assert len(seen["errors"]) == 4 and "script.json" in seen["errors"][3]
     assert seen["model"] == "scripted:script.json" and "/agent/agent.py" in seen["traceback"] + " ".join(seen["argv"])
     assert seen["uid"] == AGENT_UID
+    ours = {ns: os.stat(f"/proc/self/ns/{ns}").st_ino for ns in seen["namespaces"]}
+    assert [ns for ns, inode in seen["namespaces"].items() if ours[ns] == inode] == []  # every namespace its own
+    assert all(line.endswith(":/") for line in seen["cgroup"].splitlines())
     # the one host path a mount shows is the Python installation's (none when it lives under /usr)
     roots = {line.split()[3] for line in seen["mountinfo"].splitlines()}
     host_roots = {root for root in roots if root not in ("/", "/newroot") and not root.startswith(("/usr", "/bindfile"))

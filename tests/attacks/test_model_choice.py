@@ -96,3 +96,17 @@ async def test_switching_within_the_allowed_list_works_and_outside_it_does_not(t
     assert findings(trial_dir) == {"answers": ["one", "two"], "model": "scripted:first.json"}
     assert (result.status, result.error_kind) == (TrialStatus.AGENT_ERROR, "model_not_allowed"), result.error
     assert result.usage["model_calls"] == 2
+
+
+async def test_a_missing_key_is_the_agents_error_for_its_own_model_and_infra_for_the_operators(tmp_path, runner):
+    # no test has an API key (conftest): an anthropic model cannot be built here
+    agent = hostile(tmp_path, "keyless", """
+        async def run(ctx):
+            await ctx.model.complete([{"role": "user", "content": "hi"}])
+    """, model="anthropic:claude-haiku-4-5")
+    own, _ = await run_one(tmp_path / "own", runner, agent)
+    assert (own.status, own.error_kind) == (TrialStatus.AGENT_ERROR, "model_config"), own.error
+    assert "ANTHROPIC_API_KEY" in own.error
+    named, _ = await run_one(tmp_path / "named", runner, agent,
+                             models=ModelSettings(task_model="anthropic:claude-haiku-4-5"))
+    assert (named.status, named.error_kind) == (TrialStatus.INFRA_ERROR, "model_config"), named.error
