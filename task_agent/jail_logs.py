@@ -80,10 +80,8 @@ def _copy_subdir(src_fd: int, dest_fd: int, name: str, rel: str, budget: _Budget
         os.mkdir(name, 0o755, dir_fd=dest_fd)
     except FileExistsError:
         pass
-    try:
-        sub_src = os.open(name, _OPEN_DIR, dir_fd=src_fd)
-    except OSError as exc:
-        budget.note(f"{rel}: unreadable ({exc.strerror})")
+    sub_src = _open_source(name, _OPEN_DIR, src_fd, rel, budget)
+    if sub_src is None:
         return
     try:
         sub_dest = os.open(name, _OPEN_DIR, dir_fd=dest_fd)
@@ -105,10 +103,8 @@ def _copy_file(src_fd: int, dest_fd: int, name: str, rel: str, info: os.stat_res
     if info.st_size > budget.bytes:
         budget.note(f"{rel}: {info.st_size} bytes would pass the copy's limit, not copied")
         return
-    try:
-        source = os.open(name, _OPEN_SRC, dir_fd=src_fd)
-    except OSError as exc:
-        budget.note(f"{rel}: unreadable ({exc.strerror})")
+    source = _open_source(name, _OPEN_SRC, src_fd, rel, budget)
+    if source is None:
         return
     try:
         if not stat.S_ISREG(os.fstat(source).st_mode):  # replaced between the stat and the open
@@ -126,6 +122,14 @@ def _copy_file(src_fd: int, dest_fd: int, name: str, rel: str, info: os.stat_res
             os.close(target)
     finally:
         os.close(source)
+
+
+def _open_source(name: str, flags: int, dir_fd: int, rel: str, budget: _Budget) -> int | None:
+    try:
+        return os.open(name, flags, dir_fd=dir_fd)
+    except OSError as exc:
+        budget.note(f"{rel}: unreadable ({exc.strerror})")
+        return None
 
 
 def _pump(source: int, target: int, limit: int) -> int:

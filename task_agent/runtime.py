@@ -39,11 +39,8 @@ class ChannelError(Exception):
 
 
 class Channel:
-    """Request/response over two pipes; requests may be in flight concurrently.
-
-    Writes never block the agent's event loop: they are buffered and flushed as the
-    parent reads (the parent serves a bounded number of requests at a time).
-    """
+    """Request/response over two pipes; requests may be in flight concurrently. Writes are
+    buffered, never blocking the event loop: the parent reads a bounded number at a time."""
 
     def __init__(self, read_fd: int, write_fd: int):
         for fd in (read_fd, write_fd):
@@ -298,7 +295,3 @@ def main() -> None:
     _become_agent_user()
     _apply_limits()
     sys.exit(asyncio.run(_main(read_fd, write_fd, agent_path)))
-
-
-if __name__ == "__main__":
-    main()
