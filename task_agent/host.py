@@ -66,10 +66,12 @@ class HarnessAgent:
         try:
             running, trajectory = await launch(self.jail, source, self.agent_file, ctx.logs_dir,
                                                (to_child_r, from_child_w), stdout, stderr)
-        except JailUnavailable as exc:
+        except BaseException as exc:
             os.close(to_child_w)
             os.close(from_child_r)
-            raise InfraError(str(exc), "jail") from exc
+            if isinstance(exc, JailUnavailable):
+                raise InfraError(str(exc), "jail") from exc
+            raise
         finally:
             for fd in (to_child_r, from_child_w):
                 os.close(fd)
@@ -83,13 +85,15 @@ class HarnessAgent:
             if channel is not None:
                 channel.close()
             running.kill()
-            with contextlib.suppress(ProcessLookupError, ChildProcessError):
-                await asyncio.shield(running.proc.wait())
-            session.notes += await asyncio.shield(running.copy_logs(ctx.logs_dir))
-            running.close()
-            _note(ctx.logs_dir, session.notes)
-            ctx.outcome = session.outcome()
-            await asyncio.shield(_close_clients(session))
+            try:
+                with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                    await asyncio.shield(running.proc.wait())
+                session.notes += await asyncio.shield(running.copy_logs(ctx.logs_dir))
+            finally:
+                running.close()
+                _note(ctx.logs_dir, session.notes)
+                ctx.outcome = session.outcome()
+                await asyncio.shield(_close_clients(session))
         return self._verdict(session, running.proc.returncode, ctx)
 
     async def _serve(self, session: AgentSession, running: RunningJail, channel: ParentChannel, trajectory: str,

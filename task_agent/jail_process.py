@@ -51,7 +51,10 @@ class RunningJail:
         if self.info_fd is None:
             return
         try:
+            os.set_blocking(self.info_fd, False)  # bubblewrap wrote it long before the runtime said ready
             info = json.loads(os.read(self.info_fd, 65536) or b"{}")
+        except (BlockingIOError, ValueError) as exc:
+            raise InfraError(f"bubblewrap did not say which process is the jail's init: {exc}", "jail") from exc
         finally:
             os.close(self.info_fd)
             self.info_fd = None
@@ -89,7 +92,9 @@ class RunningJail:
         fd = self.places.get(jail.JAIL_LOGS)
         if fd is None:
             return []
-        copy = functools.partial(copy_tree, fd, dest, max_entries=self.config.max_files,
+        # the thread gets its own descriptor: closing the jail's (say, on a second cancellation)
+        # must never let that number be reused under a copy still reading from it
+        copy = functools.partial(_copy_and_close, os.dup(fd), dest, max_entries=self.config.max_files,
                                  max_bytes=self.config.logs_mb * 1024 * 1024)
         return await asyncio.get_running_loop().run_in_executor(_COPIES, copy)
 
@@ -99,6 +104,13 @@ class RunningJail:
             with contextlib.suppress(OSError):
                 os.close(fd)
         self.places, self.pidfd, self.info_fd = {}, None, None
+
+
+def _copy_and_close(fd: int, dest: Path, *, max_entries: int, max_bytes: int) -> list[str]:
+    try:
+        return copy_tree(fd, dest, max_entries=max_entries, max_bytes=max_bytes)
+    finally:
+        os.close(fd)
 
 
 def _parent_of(pid: int) -> int:
@@ -149,8 +161,9 @@ async def launch(config: JailConfig, agent_source: bytes, agent_file: Path, logs
         args_fd = _memfd("climb-jail-args", b"".join(str(o).encode() + b"\0" for o in options))
         opened.append(args_fd)
         pass_fds = (*channel_fds, args_fd, *fds.values())
+        # bubblewrap itself gets no environment: the jail's is set inside (--setenv)
         proc = await asyncio.create_subprocess_exec(
-            bwrap, "--args", str(args_fd), "--", *the_plan.command, pass_fds=pass_fds, env=the_plan.env,
+            bwrap, "--args", str(args_fd), "--", *the_plan.command, pass_fds=pass_fds, env={},
             extra_groups=[] if the_plan.as_root else None, **common)
     except BaseException:
         for fd in opened:
