@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 
@@ -136,6 +137,15 @@ async def test_links_in_the_log_folder_are_not_followed_or_copied(tmp_path, runn
             with open(f"{{logs}}/real.txt", "w") as out:
                 out.write("mine")
             os.link(f"{{logs}}/real.txt", f"{{logs}}/twin.txt")
+            crossing = {{}}
+            for source in ("/usr/bin/env", "/rt/task_agent/runtime.py", "/agent/agent.py", "/tmp"):
+                try:
+                    os.link(source, f"{{logs}}/hard-{{os.path.basename(source)}}")
+                    crossing[source] = "linked"
+                except OSError as exc:
+                    crossing[source] = exc.strerror
+            with open(f"{{logs}}/crossing.json", "w") as out:
+                json.dump(crossing, out)
             os.symlink({str(target)!r}, f"{{logs}}/canary.txt")
             os.symlink("/etc/passwd", f"{{logs}}/passwd")
             os.symlink({str(host_folder)!r}, f"{{logs}}/hostdir")
@@ -159,6 +169,8 @@ async def test_links_in_the_log_folder_are_not_followed_or_copied(tmp_path, runn
     for name in ("twin.txt", "canary.txt", "passwd", "hostdir", "root", "pipe", "sub/deeper/up"):
         assert not os.path.lexists(logs / name), name
     assert (logs / "agent-stdout.txt").read_text() != "forged"
+    # a hard link cannot leave its file system: nothing of the host can be linked into the log folder
+    assert "linked" not in json.loads((logs / "crossing.json").read_text()).values()
     assert target.read_text() == content and sorted(os.listdir(host_folder)) == [target.name]
     notes = " ".join(result.warnings)
     assert "passwd: a symbolic link, not copied" in notes and "twin.txt: another name" in notes
