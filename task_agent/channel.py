@@ -1,11 +1,12 @@
 """The parent's end of an agent's channel: bounded, fair to other trials, never blocking.
 
-A jail may flood its channel. Whatever it sends, the parent holds at most one request
-line of ``MAX_LINE_BYTES`` in its buffer, serves at most ``MAX_IN_FLIGHT`` requests of
-the trial at a time (the rest wait in the pipe, so the agent's writes are what slow
-down), reads at most ``REQUESTS_PER_SEC`` requests a second after a burst, yields to
-other trials after every request, and stops reading while the agent leaves more than
-``MAX_UNREAD_BYTES`` of answers unread. Writes never block the event loop.
+A jail may flood its channel. Whatever it sends, the parent buffers at most two lines'
+worth of its input (``MAX_LINE_BYTES`` each; a longer line ends the trial), serves at
+most ``MAX_IN_FLIGHT`` requests of the trial at a time (the rest wait in the pipe, so
+the agent's writes are what slow down), reads at most ``REQUESTS_PER_SEC`` requests a
+second after a burst, yields to other trials after every request, and stops reading
+while the agent leaves more than ``MAX_UNREAD_BYTES`` of answers unread. Writes never
+block the event loop.
 """
 
 from __future__ import annotations
