@@ -40,20 +40,24 @@ class ChannelError(Exception):
 
 
 class Channel:
-    """Request/response over two pipes; requests may be in flight concurrently."""
+    """Request/response over two pipes; requests may be in flight concurrently. Writes are
+    buffered, never blocking the event loop: the parent reads a bounded number at a time."""
 
     def __init__(self, read_fd: int, write_fd: int):
         for fd in (read_fd, write_fd):
             os.set_inheritable(fd, False)  # processes the agent starts must not hold the channel
-        self._read_fd, self._write = read_fd, os.fdopen(write_fd, "wb", buffering=0)
+        self._read_fd, self._write_fd = read_fd, write_fd
+        self._writer: asyncio.WriteTransport | None = None
         self._next_id = 0
         self._pending: dict[int, asyncio.Future] = {}
         self._reader: asyncio.StreamReader | None = None
         self._pump: asyncio.Task | None = None
 
     async def open(self) -> dict[str, Any]:
-        """Connect and return the parent's start message."""
+        """Say the jail is up (no agent code has run yet), then return the parent's start message."""
         loop = asyncio.get_running_loop()
+        self._writer, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(self._write_fd, "wb", buffering=0))
+        self.send({"op": "ready"})
         self._reader = asyncio.StreamReader(limit=256 * 1024 * 1024)
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(self._reader),
                                      os.fdopen(self._read_fd, "rb", buffering=0))
@@ -73,7 +77,16 @@ class Channel:
                 future.set_exception(ChannelError("the parent closed the channel"))
 
     def send(self, message: dict[str, Any]) -> None:
-        self._write.write(json.dumps(message).encode() + b"\n")
+        assert self._writer is not None
+        self._writer.write(json.dumps(message).encode() + b"\n")
+
+    async def flush(self, timeout: float = 10.0) -> None:
+        """Wait until everything sent has reached the pipe (the parent may have gone: then give up)."""
+        deadline = time.monotonic() + timeout
+        while self._writer is not None and self._writer.get_write_buffer_size() and time.monotonic() < deadline:
+            if self._writer.is_closing():
+                return
+            await asyncio.sleep(0.01)
 
     async def call(self, op: str, **params: Any) -> Any:
         self._next_id += 1
@@ -243,25 +256,43 @@ async def _main(read_fd: int, write_fd: int, agent_path: Path) -> int:
         if trajectory is not None:
             trajectory.finalize({"status": status})
     channel.send({"op": "done", "status": status, "error": error})
+    await channel.flush()
     return 0 if status == "ok" else 1
 
 
-def _cap_memory() -> None:
-    """Cap the address space before agent.py loads; children inherit it and, without
-    capabilities, cannot raise it."""
+def _become_agent_user() -> None:
+    """Started by root in a namespace that maps only uid 0 and the agent's uid: drop to the
+    agent's uid for good before anything of agent.py runs, or do not run it at all."""
+    uid = int(os.environ.pop("CLIMB_AGENT_UID", "") or -1)
+    if uid < 0:
+        return
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    with open("/proc/self/status") as status:
+        capabilities = [line.split()[1] for line in status if line.startswith(("CapPrm:", "CapEff:", "CapAmb:"))]
+    if os.getresuid() != (uid, uid, uid) or os.getresgid() != (uid, uid, uid) or any(int(c, 16) for c in capabilities):
+        print(f"climb runtime: could not drop to uid {uid}; agent.py was not run", file=sys.stderr)
+        os._exit(97)
+
+
+_LIMITS = (("CLIMB_AGENT_MEMORY_MB", "RLIMIT_AS", 1024 * 1024), ("CLIMB_AGENT_FILE_MB", "RLIMIT_FSIZE", 1024 * 1024),
+           ("CLIMB_AGENT_PROCESSES", "RLIMIT_NPROC", 1), ("CLIMB_AGENT_OPEN_FILES", "RLIMIT_NOFILE", 1))
+
+
+def _apply_limits() -> None:
+    """Cap memory, file size, processes and open files before agent.py loads; its processes
+    inherit the caps and, without capabilities, cannot raise them."""
     import resource
 
-    megabytes = int(os.environ.get("CLIMB_AGENT_MEMORY_MB", "0") or 0)
-    if megabytes > 0:
-        limit = megabytes * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    for variable, name, unit in _LIMITS:
+        value = int(os.environ.get(variable, "0") or 0)
+        if value > 0:
+            resource.setrlimit(getattr(resource, name), (value * unit, value * unit))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 def main() -> None:
     read_fd, write_fd, agent_path = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
-    _cap_memory()
+    _become_agent_user()
+    _apply_limits()
     sys.exit(asyncio.run(_main(read_fd, write_fd, agent_path)))
-
-
-if __name__ == "__main__":
-    main()

@@ -174,7 +174,7 @@ async def test_task_model_overrides_agent_model(tmp_path, runner):
     result, trial_dir = await run_one(tmp_path, runner, task, model, agent_file)
     assert result.status == TrialStatus.OK and result.model == model
     doc = json.loads((trial_dir / "agent" / "trajectory.json").read_text())
-    assert doc["agent"]["model_name"] == model
+    assert doc["agent"]["model_name"] == "scripted:script.json"  # the agent is told the script's name, not its path
 
 
 async def test_without_a_jail_the_same_channel_works(tmp_path, runner):

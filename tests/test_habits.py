@@ -23,7 +23,6 @@ EXCEPTIONS = {
     # Each is being rewritten on a branch in flight (issue 10 / the decide panel); split after it lands.
     "bench/decision_quality.py": "the decide branch moves it into bench/decision/ (a panel of worlds)",
     "sandbox/docker.py": "the sandbox-sec branch rewrites it (verification that runs nothing agent-written)",
-    "task_agent/host.py:HarnessAgent._serve": "the jail-sec branch rewrites the channel server",
 }
 
 
