@@ -20,6 +20,7 @@ _EXPORTS = {
     "ModelAuthError": "models.errors",
     "ModelClient": "models.base",
     "ModelConfigError": "models.errors",
+    "ModelContextError": "models.errors",
     "ModelError": "models.errors",
     "ModelRequestError": "models.errors",
     "ModelUnavailableError": "models.errors",
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from models.errors import (
         ModelAuthError,
         ModelConfigError,
+        ModelContextError,
         ModelError,
         ModelRequestError,
         ModelUnavailableError,

@@ -206,16 +206,22 @@ def message_body(
     text: str | None = None,
     tool_uses: list[dict[str, Any]] | None = None,
     thinking: str | None = None,
+    signature: str | None = None,
+    redacted: str | None = None,
+    thinking_tokens: int | None = None,
     stop_reason: str | None = None,
     usage: dict[str, int] | None = None,
-    model: str = "claude-sonnet-4-5",
+    model: str = "claude-sonnet-5-5",
 ) -> dict[str, Any]:
     """An Anthropic ``Message`` body.
 
     Args:
         text: A text block, if given.
         tool_uses: ``[{"id", "name", "input"}]`` tool_use blocks.
-        thinking: A thinking block (with a fake signature) placed first.
+        thinking: A thinking block placed first (``""`` is what ``display: omitted`` returns).
+        signature: The thinking block's signature (default: a fake one derived from the text).
+        redacted: A ``redacted_thinking`` block's opaque data, placed after the thinking.
+        thinking_tokens: ``usage.output_tokens_details.thinking_tokens``, if given.
         stop_reason: Defaults to ``tool_use`` when there are tool uses, else ``end_turn``.
         usage: Overrides of ``input_tokens``, ``output_tokens``,
             ``cache_read_input_tokens``, ``cache_creation_input_tokens``.
@@ -223,13 +229,25 @@ def message_body(
     """
     content: list[dict[str, Any]] = []
     if thinking is not None:
-        content.append({"type": "thinking", "thinking": thinking, "signature": "sig-" + str(len(thinking))})
+        content.append({"type": "thinking", "thinking": thinking,
+                        "signature": signature or "sig-" + str(len(thinking))})
+    if redacted is not None:
+        content.append({"type": "redacted_thinking", "data": redacted})
     if text is not None:
         content.append({"type": "text", "text": text})
     for call in tool_uses or []:
         content.append(
             {"type": "tool_use", "id": call["id"], "name": call["name"], "input": call.get("input", {})}
         )
+    body_usage: dict[str, Any] = {
+        "input_tokens": 10,
+        "output_tokens": 5,
+        "cache_read_input_tokens": 0,
+        "cache_creation_input_tokens": 0,
+        **(usage or {}),
+    }
+    if thinking_tokens is not None:
+        body_usage["output_tokens_details"] = {"thinking_tokens": thinking_tokens}
     return {
         "id": "msg_fake",
         "type": "message",
@@ -238,13 +256,7 @@ def message_body(
         "content": content,
         "stop_reason": stop_reason or ("tool_use" if tool_uses else "end_turn"),
         "stop_sequence": None,
-        "usage": {
-            "input_tokens": 10,
-            "output_tokens": 5,
-            "cache_read_input_tokens": 0,
-            "cache_creation_input_tokens": 0,
-            **(usage or {}),
-        },
+        "usage": body_usage,
     }
 
 
@@ -267,6 +279,7 @@ def chat_completion_body(
     finish_reason: str = "stop",
     usage: dict[str, Any] | None = None,
     reasoning: str | None = None,
+    reasoning_tokens: int | None = None,
     model: str = "gpt-4.1",
 ) -> dict[str, Any]:
     """An OpenAI chat completion body.
@@ -278,6 +291,7 @@ def chat_completion_body(
         finish_reason: ``stop``, ``length``, ``tool_calls``...
         usage: Overrides of ``prompt_tokens``, ``completion_tokens``, ``prompt_tokens_details``.
         reasoning: A ``reasoning_content`` field, as vLLM and llama.cpp send.
+        reasoning_tokens: ``usage.completion_tokens_details.reasoning_tokens``, as OpenAI sends.
         model: The model id echoed back.
     """
     message: dict[str, Any] = {"role": "assistant", "content": content}
@@ -293,6 +307,8 @@ def chat_completion_body(
             for i, c in enumerate(tool_calls)
         ]
     usage = {"prompt_tokens": 20, "completion_tokens": 7, **(usage or {})}
+    if reasoning_tokens is not None:
+        usage["completion_tokens_details"] = {"reasoning_tokens": reasoning_tokens}
     usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
     return {
         "id": "chatcmpl-fake",
