@@ -16,7 +16,7 @@ class ModelClient(Protocol):
     """What the agent loop and the meta-agent call. Nothing else."""
 
     name: str
-    """``provider:model-id``, e.g. ``anthropic:claude-sonnet-4-5``."""
+    """``provider:model-id``, e.g. ``anthropic:claude-sonnet-5-5``."""
 
     async def complete(
         self,

@@ -27,7 +27,7 @@ def parse_model_name(name: str) -> tuple[str, str]:
         guess = next((p for prefix, p in _FAMILY_HINTS if name.startswith(prefix)), None)
         hint = f"; did you mean {guess}:{name}?" if guess else ""
         raise ModelConfigError(
-            f"model name {name!r} must be provider:model-id, e.g. anthropic:claude-sonnet-4-5{hint}",
+            f"model name {name!r} must be provider:model-id, e.g. anthropic:claude-sonnet-5-5{hint}",
             provider="models",
         )
     if provider not in PROVIDERS:

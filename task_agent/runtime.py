@@ -27,11 +27,20 @@ from typing import Any, Awaitable, Callable
 from task_agent.atif import Trajectory
 from models.messages import Reply, ToolCall, Usage, tool_result
 
-__all__ = ["Context", "Tool", "CommandResult", "ModelError", "Reply", "ToolCall", "Usage", "tool_result"]
+__all__ = ["Context", "Tool", "CommandResult", "ContextWindowError", "ModelError", "Reply", "ToolCall", "Usage",
+           "tool_result"]
 
 
 class ModelError(Exception):
-    """The model rejected the request (e.g. the context is too long). The agent may recover."""
+    """The model rejected the request (bad settings, a malformed conversation). The agent may recover."""
+
+
+class ContextWindowError(ModelError):
+    """The conversation no longer fits the model's context window: shorten it (drop or summarise
+    old tool output) and call again, or stop."""
+
+
+_ERROR_KINDS = {"model_request": ModelError, "context_window": ContextWindowError}
 
 
 class ChannelError(Exception):
@@ -81,9 +90,8 @@ class Channel:
         self.send({"id": self._next_id, "op": op, **params})
         response = await future
         if not response.get("ok"):
-            if response.get("kind") == "model_request":
-                raise ModelError(response.get("error", "model error"))
-            raise ChannelError(response.get("error", "refused"))
+            error = _ERROR_KINDS.get(response.get("kind"), ChannelError)
+            raise error(response.get("error", "refused"))
         return response.get("result")
 
 
@@ -137,14 +145,30 @@ class Model:
 
     async def complete(self, messages: list[dict[str, Any]], *, system: str = "",
                        tools: list[dict[str, Any]] | None = None, max_tokens: int = 4096,
-                       tool_choice: str | None = None) -> Reply:
-        """One model turn. tool_choice: None or "auto" (the model decides), "any" (it must
-        call a tool), "none" (it must not), or a tool's name (it must call that one)."""
+                       tool_choice: str | None = None, thinking: str | int | None = None,
+                       effort: str | None = None, temperature: float | None = None) -> Reply:
+        """One model turn.
+
+        tool_choice: None or "auto" (the model decides), "any" (it must call a tool), "none"
+        (it must not), or a tool's name (it must call that one).
+        thinking: None (the API's default), "adaptive" (the model decides how much to think),
+        "off", or a budget of thinking tokens (at least 1024, below max_tokens, which counts
+        them). Anthropic models only; other APIs ignore it. A thinking model with tools must
+        get its thinking blocks back: append ``reply.content`` unchanged, as run() does.
+        effort: None, or "low" | "medium" | "high" | "xhigh" | "max" (both APIs); "none" |
+        "minimal" (OpenAI only).
+        temperature: OpenAI-compatible models only.
+
+        Raises:
+            ContextWindowError: the conversation no longer fits the model's context window.
+            ModelError: the model refused the request (e.g. a setting it does not take).
+        """
         self._record_inputs(messages, system)
         data = await self._channel.call("complete", model=self.name, messages=messages, system=system,
-                                        tools=tools or [], max_tokens=max_tokens, tool_choice=tool_choice)
+                                        tools=tools or [], max_tokens=max_tokens, tool_choice=tool_choice,
+                                        thinking=thinking, effort=effort, temperature=temperature)
         reply = Reply.from_json(data)
-        self._trajectory.agent(reply)
+        self._trajectory.agent(reply, effort=effort)
         self._seen_messages = len(messages)
         return reply
 
