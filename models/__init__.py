@@ -25,6 +25,7 @@ _EXPORTS = {
     "ModelRequestError": "models.errors",
     "ModelUnavailableError": "models.errors",
     "PROVIDERS": "models.factory",
+    "Probe": "models.preflight",
     "Price": "models.pricing",
     "PriceTable": "models.pricing",
     "ROLES": "models.usage",
@@ -33,7 +34,8 @@ _EXPORTS = {
     "ScriptedModel": "models.scripted",
     "UsageTotals": "models.usage",
     "UsageTracker": "models.usage",
-    "check_model_access": "models.factory",
+    "deprecation": "models.preflight",
+    "probe_all": "models.preflight",
     "create_model": "models.factory",
     "parse_model_name": "models.factory",
 }
@@ -59,7 +61,8 @@ if TYPE_CHECKING:
         ModelUnavailableError,
         ScriptExhaustedError,
     )
-    from models.factory import PROVIDERS, check_model_access, create_model, parse_model_name
+    from models.factory import PROVIDERS, create_model, parse_model_name
+    from models.preflight import Probe, deprecation, probe_all
     from models.pricing import Price, PriceTable
     from models.retry import RetryPolicy
     from models.scripted import ScriptedModel

@@ -86,9 +86,22 @@ MIN_THINKING_BUDGET = 1024
 """The smallest thinking budget the Messages API accepts."""
 
 
+THINKING_ROOM = 16_000
+"""Tokens a reply may spend reasoning on top of its answer when the amount is the model's call
+(adaptive thinking, or an effort level): max_tokens counts both."""
+
+
 def thinking_on(thinking: str | int | None) -> bool:
     """Whether the setting asks for thinking (adaptive or a budget)."""
     return thinking == "adaptive" or (isinstance(thinking, int) and not isinstance(thinking, bool))
+
+
+def reply_cap(answer_tokens: int, thinking: str | int | None = None, effort: str | None = None) -> int:
+    """max_tokens for a reply of ``answer_tokens`` plus the reasoning the settings allow."""
+    if isinstance(thinking, int) and not isinstance(thinking, bool):
+        return answer_tokens + thinking
+    reasons = thinking == "adaptive" or effort not in (None, "none")
+    return answer_tokens + (THINKING_ROOM if reasons else 0)
 
 
 def check_settings(thinking: Any, effort: Any, temperature: Any, *, max_tokens: int,

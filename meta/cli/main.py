@@ -9,7 +9,7 @@ import importlib
 from rich.console import Console
 
 from sandbox.environment import InfraError
-from meta.climb.setup import SetupError
+from meta.climb.config import SetupError
 from models import ModelConfigError
 
 from meta.cli.parsers import build_parser
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return command(args)
     except (InfraError, ModelConfigError, SetupError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)  # whole lines: names and URLs stay copyable
         return 3
     except KeyboardInterrupt:
         console.print("[yellow]interrupted; containers of this run were removed[/yellow]")

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import docker
 
-from meta.climb.config import ClimbConfig
+from meta.climb.config import ClimbConfig, SetupError
 from meta.climb.state import ClimbState, Version
 from meta.decide.records import IncumbentRecord
 from meta.climb.evaluation import Evaluator
@@ -27,8 +27,8 @@ from sandbox.pool import SuiteObserver
 from sandbox.task import Task, discover
 from sandbox.trial import TrialRunner
 from task_agent.host import ModelSettings
-from meta.gates.static import COMPUTED, task_model
-from models import ModelClient, PriceTable, RetryPolicy, UsageTracker, check_model_access, create_model
+from meta.climb.preflight import start_warnings
+from models import ModelClient, PriceTable, RetryPolicy, UsageTracker, create_model
 
 
 class ClimbView(Protocol):
@@ -37,10 +37,6 @@ class ClimbView(Protocol):
     def on_event(self, event: dict[str, Any], climb: Any) -> None: ...
 
     def on_row(self, row: Any, climb: Any) -> None: ...
-
-
-class SetupError(Exception):
-    """The climb cannot start: the message says what to fix."""
 
 
 @dataclass
@@ -148,17 +144,6 @@ def load_tasks(config: ClimbConfig, ledger: Ledger) -> dict[str, Task]:
     return {task.id: task for task in found.tasks}
 
 
-def check_models(config: ClimbConfig) -> None:
-    """Fail in seconds if a model cannot be reached for lack of a key (names the variable)."""
-    names = [(config.meta_model, config.meta_url), (config.judge, config.meta_url)]
-    agent_file = config.repo / config.agent_path
-    model = task_model(config.task_model, agent_file.read_text() if agent_file.is_file() else "")
-    if model and model != COMPUTED:  # the model the baseline's trials will call
-        names.append((model, config.base_url))
-    for name, url in names:
-        check_model_access(name, url)
-
-
 def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bool,
                   retry: RetryPolicy | None = None, view: ClimbView | None = None,
                   observer: SuiteObserver | None = None,
@@ -201,7 +186,8 @@ def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bo
         ledger.save_state(state.to_json())
     if not resume:
         ledger.append_event("split", train=train, heldout=heldout, seed=config.split.seed)
-    warnings = small_benchmark_warning(config, len(train)) + unpriced_warning(config, prices, workspace)
+    warnings = small_benchmark_warning(config, len(train)) + start_warnings(config, prices,
+                                                                            workspace.agent_source())
     for warning in warnings:
         ledger.append_event("warning", message=warning)
     tracker = UsageTracker.from_json(state.usage) if state.usage else UsageTracker()
@@ -215,17 +201,6 @@ def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bo
                        program, retry, view, client)
     ctx.warnings = warnings
     return ctx
-
-
-def unpriced_warning(config: ClimbConfig, prices: PriceTable, workspace: Workspace) -> list[str]:
-    """A model without a price counts as $0: say so, since --budget-usd would not see its spend."""
-    models = {config.meta_model, config.judge,
-              task_model(config.task_model, workspace.agent_source()) or ""}
-    unpriced = sorted(m for m in models if m and prices.lookup(m) is None)
-    if not unpriced:
-        return []
-    return [f"no price for {', '.join(unpriced)}: their spend counts as $0 and --budget-usd cannot see it; "
-            "give a price file with --prices (model id -> input/output USD per million tokens)"]
 
 
 def small_benchmark_warning(config: ClimbConfig, train_tasks: int) -> list[str]:

@@ -46,6 +46,8 @@ class QueuedResponse:
     """Close the connection without answering (a network failure, as the client sees it)."""
     delay: float = 0.0
     """Seconds to wait before answering (a client with a shorter timeout gives up first)."""
+    path: str | None = None
+    """Serve this answer only to a request for this path (None: to the next request of any path)."""
 
 
 @dataclass(frozen=True)
@@ -116,11 +118,16 @@ class FakeLLMServer:
         self.stop()
 
     def enqueue(
-        self, body: Any, *, status: int = 200, headers: dict[str, str] | None = None, delay: float = 0.0
+        self, body: Any, *, status: int = 200, headers: dict[str, str] | None = None, delay: float = 0.0,
+        path: str | None = None,
     ) -> None:
-        """Queue a JSON answer for the next POST, sent after ``delay`` seconds."""
+        """Queue a JSON answer for the next POST (to ``path``, if given), sent after ``delay`` seconds.
+
+        ``path`` lets concurrent clients of both APIs share one server: ``/v1/messages`` or
+        ``/v1/chat/completions``.
+        """
         with self._lock:
-            self._queue.append(QueuedResponse(status, body, dict(headers or {}), delay=delay))
+            self._queue.append(QueuedResponse(status, body, dict(headers or {}), delay=delay, path=path))
 
     def enqueue_error(
         self, status: int, message: str, *, headers: dict[str, str] | None = None, openai: bool = False
@@ -147,8 +154,10 @@ class FakeLLMServer:
     def _next(self, request: RecordedRequest) -> QueuedResponse:
         with self._lock:
             self.requests.append(request)
-            if self._queue:
-                return self._queue.popleft()
+            for queued in self._queue:
+                if queued.path in (None, request.path):
+                    self._queue.remove(queued)
+                    return queued
         message = f"fake LLM server: no response queued for {request.method} {request.path}"
         return QueuedResponse(400, anthropic_error_body(400, message))
 
