@@ -14,7 +14,7 @@ from task_agent.host import HarnessAgent, ModelSettings
 from models import RetryPolicy, UsageTracker
 from tests.atif_check import check_atif
 from tests.fakes.clock import FakeClock
-from tests.fakes.messages_api import message_body
+from tests.fakes.messages_api import chat_completion_body, message_body
 from tests.helpers import make_task
 
 pytestmark = pytest.mark.docker
@@ -38,9 +38,11 @@ async def run(ctx):
 """
 
 
-async def run_one(tmp_path: Path, runner, server, agent_file: Path, tracker: UsageTracker | None = None):
+async def run_one(tmp_path: Path, runner, server, agent_file: Path, tracker: UsageTracker | None = None,
+                  model: str = "anthropic:claude-sonnet-5-5"):
     task = load_task(make_task(tmp_path, "hello"))
-    settings = ModelSettings(task_model="anthropic:claude-sonnet-5-5", base_url=server.url,
+    base_url = server.openai_url if model.startswith("openai:") else server.url
+    settings = ModelSettings(task_model=model, base_url=base_url,
                              tracker=tracker or UsageTracker(),
                              retry=RetryPolicy(max_attempts=2, **FakeClock().policy_kwargs()))
     trial_id = new_trial_id(task, 0)
@@ -70,6 +72,19 @@ async def test_agent_py_thinking_settings_reach_the_api_and_thinking_goes_back(t
     step = next(s for s in doc["steps"] if s["source"] == "agent")
     assert step["reasoning_effort"] == "high" and step["reasoning_content"] == "Write the file."
     assert step["metrics"]["extra"]["reasoning_tokens"] == 4
+
+
+async def test_agent_py_effort_reaches_an_openai_model_as_reasoning_effort(tmp_path, runner, fake_llm_server):
+    agent = tmp_path / "agent.py"
+    agent.write_text(AGENT_PY.read_text().replace("THINKING = None", 'THINKING = "adaptive"')
+                     .replace("EFFORT = None", 'EFFORT = "high"'))
+    fake_llm_server.enqueue(chat_completion_body(content="Done.", reasoning_tokens=12,
+                                                 usage={"completion_tokens": 20}))
+    result, _ = await run_one(tmp_path, runner, fake_llm_server, agent, model="openai:gpt-5.5")
+    assert result.status == TrialStatus.OK, result.error
+    (body,) = fake_llm_server.bodies()
+    assert body["reasoning_effort"] == "high" and "thinking" not in body  # chat completions has no thinking
+    assert result.usage["reasoning_tokens"] == 12
 
 
 async def test_a_context_overflow_is_an_error_agent_py_can_catch(tmp_path, runner, fake_llm_server):

@@ -52,3 +52,9 @@ def test_a_budget_with_an_unpriced_model_refuses_to_start_and_priced_it_starts(t
     assert trials == 10 and rows[0].cost_usd == 0.0  # every task ran once; the local model is free
     state = json.loads((run_dir / "state.json").read_text())
     assert state["usage"]["unpriced"] == []
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    (prices_event,) = [e for e in events if e["kind"] == "prices"]
+    assert prices_event["models"][LOCAL] == "the price file"
+    assert prices_event["models"][OPUS].startswith("genai-prices ") and "claude-opus-5-5" in prices_event["models"][OPUS]
+    # Ten trials of one 107-token call each: a free local model still shows what it used.
+    assert "spend: task $0.00 (1.1k tokens)" in ran.stderr

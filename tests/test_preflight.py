@@ -57,6 +57,22 @@ def test_start_warnings_name_deprecated_and_unpriced_models(tmp_path):
     assert deprecation(OPUS) is None and deprecation("scripted:/x.json") is None
 
 
+def test_the_default_and_the_readme_examples_name_current_priced_models():
+    import re
+    from pathlib import Path
+
+    from meta.gates.static import model_constant
+
+    root = Path(__file__).resolve().parents[1]
+    default = model_constant((root / "task_agent" / "agent.py").read_text())
+    named = set(re.findall(r"\banthropic:claude-[a-z0-9-]+|\bopenai:gpt-[a-z0-9.-]+",
+                           (root / "README.md").read_text()))
+    assert default in named and len(named) >= 2  # the README says what the default is
+    for model in named:
+        assert PriceTable().lookup(model) is not None, model
+        assert deprecation(model) is None, model
+
+
 def test_a_blind_budget_is_refused_before_any_request(tmp_path, fake_llm_server):
     budgeted = config(tmp_path, meta_base_url=fake_llm_server.url, task_model=LOCAL,
                       base_url=fake_llm_server.openai_url, stop=StopConfig(budget_usd=50))

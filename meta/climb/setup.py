@@ -27,7 +27,7 @@ from sandbox.pool import SuiteObserver
 from sandbox.task import Task, discover
 from sandbox.trial import TrialRunner
 from task_agent.host import ModelSettings
-from meta.climb.preflight import start_warnings
+from meta.climb.preflight import callable_models, start_warnings
 from models import ModelClient, PriceTable, RetryPolicy, UsageTracker, create_model
 
 
@@ -186,8 +186,12 @@ def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bo
         ledger.save_state(state.to_json())
     if not resume:
         ledger.append_event("split", train=train, heldout=heldout, seed=config.split.seed)
-    warnings = small_benchmark_warning(config, len(train)) + start_warnings(config, prices,
-                                                                            workspace.agent_source())
+    source = workspace.agent_source()
+    # Where each model's price comes from (database version, price file, none): the spend
+    # figures of this run can be checked against it later.
+    ledger.append_event("prices", models={m: prices.source(m) for names in callable_models(config, source).values()
+                                          for m in names})
+    warnings = small_benchmark_warning(config, len(train)) + start_warnings(config, prices, source)
     for warning in warnings:
         ledger.append_event("warning", message=warning)
     tracker = UsageTracker.from_json(state.usage) if state.usage else UsageTracker()
