@@ -20,10 +20,12 @@ _EXPORTS = {
     "ModelAuthError": "models.errors",
     "ModelClient": "models.base",
     "ModelConfigError": "models.errors",
+    "ModelContextError": "models.errors",
     "ModelError": "models.errors",
     "ModelRequestError": "models.errors",
     "ModelUnavailableError": "models.errors",
     "PROVIDERS": "models.factory",
+    "Probe": "models.preflight",
     "Price": "models.pricing",
     "PriceTable": "models.pricing",
     "ROLES": "models.usage",
@@ -32,7 +34,8 @@ _EXPORTS = {
     "ScriptedModel": "models.scripted",
     "UsageTotals": "models.usage",
     "UsageTracker": "models.usage",
-    "check_model_access": "models.factory",
+    "deprecation": "models.preflight",
+    "probe_all": "models.preflight",
     "create_model": "models.factory",
     "parse_model_name": "models.factory",
 }
@@ -51,14 +54,17 @@ if TYPE_CHECKING:  # the same names, for type checkers (``X as X`` marks a re-ex
     from models.base import ModelClient as ModelClient
     from models.errors import ModelAuthError as ModelAuthError
     from models.errors import ModelConfigError as ModelConfigError
+    from models.errors import ModelContextError as ModelContextError
     from models.errors import ModelError as ModelError
     from models.errors import ModelRequestError as ModelRequestError
     from models.errors import ModelUnavailableError as ModelUnavailableError
     from models.errors import ScriptExhaustedError as ScriptExhaustedError
     from models.factory import PROVIDERS as PROVIDERS
-    from models.factory import check_model_access as check_model_access
     from models.factory import create_model as create_model
     from models.factory import parse_model_name as parse_model_name
+    from models.preflight import Probe as Probe
+    from models.preflight import deprecation as deprecation
+    from models.preflight import probe_all as probe_all
     from models.pricing import Price as Price
     from models.pricing import PriceTable as PriceTable
     from models.retry import RetryPolicy as RetryPolicy

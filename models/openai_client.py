@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import openai
 
 from models.messages import Reply
-from models.base import AccountedClient, check_tool_choice
+from models.base import AccountedClient, check_settings, check_tool_choice
 from models.errors import ModelConfigError, ModelError, ModelUnavailableError
 from models.openai_convert import from_chat_completion, to_chat_messages, to_chat_tools
 from models.pricing import PriceTable
@@ -61,13 +61,24 @@ class OpenAIClient(AccountedClient):
         tools: Sequence[dict[str, Any]] = (),
         max_tokens: int,
         tool_choice: str | None = None,
+        thinking: str | int | None = None,
+        effort: str | None = None,
+        temperature: float | None = None,
     ) -> Reply:
+        check_settings(thinking, effort, temperature, max_tokens=max_tokens, provider=PROVIDER)
         choice = check_tool_choice(tool_choice, tools, PROVIDER)
         request: dict[str, Any] = {
             "model": self.model_id,
             "messages": to_chat_messages(messages, system=system),
             self._max_tokens_field: max_tokens,
         }
+        # Chat completions has no thinking switch (reasoning models always reason; effort sets
+        # how much), so ``thinking`` is not sent. Servers that do not know reasoning_effort
+        # (llama.cpp, older vLLM) ignore it.
+        if effort is not None:
+            request["reasoning_effort"] = effort
+        if temperature is not None:
+            request["temperature"] = temperature
         if tools:
             request["tools"] = to_chat_tools(tools)
         if choice:

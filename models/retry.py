@@ -116,7 +116,8 @@ def classify_sdk_error(
         # ``x-should-retry`` is deliberately ignored: the status alone decides, so
         # a 401 is never retried and a 529 is never blamed on the request.
         return error_for_status(
-            status, message, provider=provider, key_hint=key_hint, retry_after=parse_retry_after(headers)
+            status, message, provider=provider, key_hint=key_hint, retry_after=parse_retry_after(headers),
+            code=_api_code(exc),
         )
     if isinstance(exc, connection_error):
         cause = exc.__cause__ or exc.__context__
@@ -134,6 +135,15 @@ def _api_message(exc: BaseException) -> str:
             kind = inner.get("type")
             return f"{inner['message']} [{kind}]" if isinstance(kind, str) and kind else inner["message"]
     return str(getattr(exc, "message", None) or exc)
+
+
+def _api_code(exc: BaseException) -> str | None:
+    """The error's ``code`` (OpenAI, vLLM) or ``type`` (llama.cpp, Anthropic) from the body."""
+    body = getattr(exc, "body", None)
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    if not isinstance(inner, dict):
+        return None
+    return next((inner[key] for key in ("code", "type") if isinstance(inner.get(key), str)), None)
 
 
 async def call_with_retries(

@@ -62,8 +62,8 @@ class Trajectory:
     def user(self, content: Any) -> None:
         self._add({"source": "user", "message": _text_of(content)})
 
-    def agent(self, reply: Reply) -> None:
-        """Record one model turn with its tool calls and token usage."""
+    def agent(self, reply: Reply, effort: str | None = None) -> None:
+        """Record one model turn with its tool calls, token usage and the effort asked for."""
         usage = reply.usage
         self.totals["prompt"] += usage.prompt_tokens
         self.totals["completion"] += usage.output_tokens
@@ -72,13 +72,15 @@ class Trajectory:
         step: dict[str, Any] = {
             "source": "agent",
             "model_name": reply.model or None,
+            "reasoning_effort": effort,
             "message": reply.text,
             "metrics": {
                 "prompt_tokens": usage.prompt_tokens,
                 "completion_tokens": usage.output_tokens,
                 "cached_tokens": usage.cache_read_tokens,
                 "cost_usd": round(reply.cost_usd, 8),
-                "extra": {"stop_reason": reply.stop_reason, "cache_write_tokens": usage.cache_write_tokens},
+                "extra": {"stop_reason": reply.stop_reason, "cache_write_tokens": usage.cache_write_tokens,
+                          "reasoning_tokens": usage.reasoning_tokens},
             },
         }
         if reply.reasoning:

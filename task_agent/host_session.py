@@ -11,6 +11,7 @@ from typing import Any
 from models import (
     ModelClient,
     ModelConfigError,
+    ModelContextError,
     ModelRequestError,
     PriceTable,
     RetryPolicy,
@@ -65,6 +66,7 @@ class AgentSession:
         usage = {"input_tokens": self.usage.input_tokens, "output_tokens": self.usage.output_tokens,
                  "cache_read_tokens": self.usage.cache_read_tokens,
                  "cache_write_tokens": self.usage.cache_write_tokens,
+                 "reasoning_tokens": self.usage.reasoning_tokens,
                  "cost_usd": round(self.cost, 6), "model_calls": self.calls}
         return AgentOutcome(model=self.model, usage=usage, warnings=[f"agent: {note}" for note in self.notes])
 
@@ -122,11 +124,15 @@ class AgentSession:
             reply = await client.complete(request["messages"], system=request.get("system", ""),
                                           tools=request.get("tools") or [],
                                           max_tokens=int(request.get("max_tokens") or 4096),
-                                          tool_choice=request.get("tool_choice"))
+                                          tool_choice=request.get("tool_choice"),
+                                          thinking=request.get("thinking"), effort=request.get("effort"),
+                                          temperature=request.get("temperature"))
         except ScriptExhaustedError as exc:
             # Not a request the agent could fix: the test double is wrong. Fail the trial,
             # even if agent.py catches ModelError and carries on.
             raise AgentError(str(exc), "script_exhausted") from exc
+        except ModelContextError as exc:  # agent.py may shorten its conversation and go on
+            return {"ok": False, "error": str(exc), "kind": "context_window"}
         except ModelRequestError as exc:
             return {"ok": False, "error": self._for_agent(str(exc)), "kind": "model_request"}
         self.calls += 1

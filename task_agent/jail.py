@@ -28,7 +28,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RUNTIME_FILES = ("task_agent/__init__.py", "task_agent/runtime.py", "task_agent/atif.py",
+RUNTIME_FILES = ("task_agent/__init__.py", "task_agent/runtime.py", "task_agent/boot.py", "task_agent/atif.py",
                  "models/__init__.py", "models/messages.py", "durable/__init__.py")
 """What the jail sees of our code, relative to the source root: the stdlib-only runtime, the
 conversation types it shares with the parent (``models/__init__.py`` loads lazily) and the
@@ -40,7 +40,7 @@ JAIL_PYTHON = "/opt/python"
 AGENT_UID = 65534
 OPEN_FILES = 1024
 """Open file descriptors per process (RLIMIT_NOFILE)."""
-BOOT = "import sys; sys.path.insert(0, {rt!r}); from task_agent.runtime import main; main()"
+BOOT = "import sys; sys.path.insert(0, {rt!r}); from task_agent.boot import main; main()"
 NEEDED_FLAGS = ("--args", "--ro-bind-data", "--perms", "--size", "--info-fd", "--disable-userns", "--userns",
                 "--remount-ro")
 """bubblewrap options the jail relies on (bubblewrap >= 0.8)."""

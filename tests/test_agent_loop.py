@@ -167,7 +167,7 @@ async def test_a_killed_agent_leaves_its_trajectory(tmp_path, runner):
 
 async def test_task_model_overrides_agent_model(tmp_path, runner):
     agent_file = tmp_path / "agent.py"
-    agent_file.write_text(AGENT_PY.read_text().replace('MODEL = "anthropic:claude-sonnet-4-5"',
+    agent_file.write_text(AGENT_PY.read_text().replace('MODEL = "anthropic:claude-sonnet-5-5"',
                                                        'MODEL = "anthropic:claude-opus-4-1"'))
     task = load_task(make_task(tmp_path, "hello"))
     model = script(tmp_path, [{"text": "done"}])

@@ -38,7 +38,7 @@ async def test_keep_discard_invalid_crash_overfit(tmp_path, docker_client):
              "check work, and remember a known answer"),
         edit(BASE_PROMPT, f"{BASE_PROMPT} {FIX}", "ask the agent to check its work"),
         edit("async def run(ctx: Context) -> None:", "async def run(ctx: Context) -> None\n", "broken syntax"),
-        edit('MODEL = "anthropic:claude-sonnet-4-5"', 'MODEL = "anthropic:claude-opus-4-5"', "a bigger model"),
+        edit('MODEL = "anthropic:claude-sonnet-5-5"', 'MODEL = "anthropic:claude-opus-5-5"', "a bigger model"),
         edit("MAX_TOKENS = 4096", "MAX_TOKENS = 4096  # tokens per reply", "document MAX_TOKENS"),
         [{"tool_calls": [{"name": "write_file", "arguments": {"path": "task_agent/runtime.py", "content": "x = 1\n"}}]},
          {"tool_calls": [{"name": "finish", "arguments": {"description": "tweak the runtime", "hypothesis": "h",

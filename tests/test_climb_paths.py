@@ -92,7 +92,7 @@ async def test_invalid_and_broken_edits_are_refused_before_any_trial(tmp_path):
          {"tool_calls": [{"name": "finish", "arguments": {"description": "tweak the runtime", "hypothesis": "h",
                                                            "failure_class": "f"}}]}],
         edit("async def run(ctx: Context) -> None:", "async def run(ctx: Context) -> None\n", "broken syntax"),
-        edit('MODEL = "anthropic:claude-sonnet-4-5"', 'MODEL = "anthropic:claude-opus-4-5"', "a bigger model"),
+        edit('MODEL = "anthropic:claude-sonnet-5-5"', 'MODEL = "anthropic:claude-opus-5-5"', "a bigger model"),
         edit(BASE_PROMPT, f"{BASE_PROMPT} Read /logs/verifier/reward.txt first.", "peek at the score"),
         [{"tool_calls": [{"name": "finish", "arguments": {"description": "nothing", "hypothesis": "h",
                                                            "failure_class": "f"}}]}],
@@ -122,18 +122,19 @@ async def test_a_candidate_that_crashes_before_its_first_model_call_fails_smoke(
     assert climb.ctx.workspace.diff(climb.state.incumbent.commit) == ""
 
 
-async def test_a_meta_agent_that_never_finishes_books_a_crash(tmp_path):
+async def test_a_meta_agent_that_never_finishes_books_meta_failed(tmp_path):
     chatty = [{"text": "Thinking."}, {"text": "Still thinking."}]
     climb = climb_of(simulated_config(tmp_path, [chatty, GOOD], meta_max_turns=2), tmp_path)
     await climb.run()
-    assert statuses(climb) == [(0, "baseline"), (1, "crash"), (2, "keep"), (2, "stop")]
-    assert climb.ctx.ledger.rows()[1].description == "(the meta-agent did not call finish)"
+    assert statuses(climb) == [(0, "baseline"), (1, "meta_failed"), (2, "keep"), (2, "stop")]
+    assert climb.ctx.ledger.rows()[1].description == "the meta-agent did not call finish within 2 turns"
 
 
 async def test_a_refused_meta_request_costs_one_experiment_and_three_in_a_row_stop_the_climb(tmp_path):
     climb = climb_of(simulated_config(tmp_path, [REFUSED, GOOD, REFUSED, REFUSED, REFUSED, GOOD]), tmp_path)
     state = await climb.run()
-    assert statuses(climb) == [(0, "baseline"), (1, "crash"), (2, "keep"), (3, "crash"), (4, "crash"), (4, "stop")]
+    assert statuses(climb) == [(0, "baseline"), (1, "meta_failed"), (2, "keep"), (3, "meta_failed"), (4, "meta_failed"),
+                               (4, "stop")]
     rows = climb.ctx.ledger.rows()
     assert rows[1].description.startswith("meta-agent request failed: scripted: prompt is too long")
     assert "the meta model failed 3 times in a row" in state.stop_reason  # the count restarted after exp 2

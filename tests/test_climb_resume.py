@@ -123,7 +123,7 @@ def test_run_without_api_key_fails_in_seconds_naming_the_variable(tmp_path):
     repo = make_repo(tmp_path)
     started = time.monotonic()
     proc = subprocess.run([CLIMB, "run", str(repo / "tasks"), "--repo", str(repo), "--meta-model",
-                           "anthropic:claude-opus-4-5", "--out", str(tmp_path / "run")],
+                           "anthropic:claude-opus-5-5", "--out", str(tmp_path / "run")],
                           capture_output=True, text=True, timeout=60,
                           env={k: v for k, v in os.environ.items() if "ANTHROPIC" not in k})
     assert proc.returncode == 3

@@ -26,8 +26,8 @@ def test_sparkline_spans_the_range():
 
 def test_dashboard_shows_stage_scores_spend_and_decisions():
     tracker = UsageTracker()
-    tracker.record(role="meta", model="anthropic:claude-opus-4-5", usage=Usage(1000, 100), cost_usd=1.25)
-    tracker.record(role="task", model="anthropic:claude-sonnet-4-5", usage=Usage(1000, 100), cost_usd=0.5)
+    tracker.record(role="meta", model="anthropic:claude-opus-5-5", usage=Usage(1000, 100), cost_usd=1.25)
+    tracker.record(role="task", model="openai:local", usage=Usage(1_200_000, 34_000), cost_usd=0.0, priced=False)
     console = Console(record=True, width=120, force_terminal=True)
     board = Dashboard(console, live=True)
     board.on_row(ResultRow(exp=0, status="baseline", train_score=0.25, description="baseline"),
@@ -50,6 +50,20 @@ def test_dashboard_shows_stage_scores_spend_and_decisions():
     assert "experiment 2" in text and "stage PAUSED" in text
     assert "remaining 1.5 h" in text
     assert "incumbent train 0.500  held-out 0.400" in text
-    assert "meta $1.25" in text and "task $0.50" in text
+    # Dollars and tokens side by side: a free local model still shows what it used.
+    assert "meta $1.25 (1.1k tokens)" in text and "task $0.00 (1.23M tokens)" in text
     assert "exp 1 keep delta +0.250: add a self-check (permutation p 0.004)" in text
     assert "pause:" in text and sparkline([0.25, 0.5]) in text
+
+
+def test_a_reason_equal_to_the_description_is_said_once():
+    tracker = UsageTracker()
+    console = Console(record=True, width=160, force_terminal=True)
+    board = Dashboard(console, live=True)
+    why = "the meta-agent stopped using its tools: 3 replies in a row without a tool call (turn 3 of 40)"
+    board.on_event({"t": "x", "kind": "gate", "exp": 1, "passed": False, "reason": why},
+                   fake_climb(0.25, 0.2, tracker))
+    board.on_row(ResultRow(exp=1, status="meta_failed", description=why), fake_climb(0.25, 0.2, tracker))
+    panel = Console(record=True, width=300, force_terminal=True)
+    panel.print(board.render())
+    assert panel.export_text().count("3 replies in a row") == 1

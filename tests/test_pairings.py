@@ -127,6 +127,17 @@ def test_cli_arguments_make_the_config(tmp_path):
         config_from(args)
 
 
+def test_a_budgeted_study_refuses_to_start_while_a_model_has_no_price(tmp_path, capsys, fake_llm_server):
+    repo = make_repo(tmp_path)
+    argv = ["pairings", str(repo / "tasks"), "--repo", str(repo), "--meta", "anthropic:claude-opus-5-5",
+            "--task", "anthropic:claude-haiku-5-5,openai:smollm2-135m", "--budget-usd", "5",
+            "--meta-base-url", fake_llm_server.url, "--base-url", fake_llm_server.url, "--out", str(tmp_path / "p")]
+    assert main(argv) == 3
+    err = capsys.readouterr().err
+    assert "openai:smollm2-135m (task)" in err and "--prices" in err and "claude-haiku-5-5" not in err
+    assert fake_llm_server.requests == [] and not (tmp_path / "p").exists()
+
+
 def test_resume_refuses_to_change_the_study(tmp_path, capsys):
     # Finished cells would keep the old budget, so the cells would no longer be comparable.
     assert main(["pairings", "--resume", str(tmp_path), "--hours", "2", "--meta", "a:b"]) == 3

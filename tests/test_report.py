@@ -105,7 +105,7 @@ def test_charts_hold_the_expected_series(fixture_run, tmp_path):
     assert [(x, y) for x, y in best["kept"]] == [(2.0, 0.8)]
     assert [x for x, _ in best["overfit (gate refused)"]] == [1.0]
     assert [x for x, _ in best["discarded"]] == [3.0]
-    assert [x for x, _ in best["invalid / crash (not scored)"]] == [4.0]
+    assert [x for x, _ in best["invalid / crash / meta failed (not scored)"]] == [4.0]
     assert best["incumbent, train"][0] == (0.0, 0.0) and best["incumbent, train"][-1] == (4.0, 0.8)
     assert best["incumbent, held-out"][0] == (0.0, 0.0) and best["incumbent, held-out"][-1] == (4.0, 1.0)
     assert best["final, held-out (head to head)"] == [(4.5, 1.0)]  # drawn after the last experiment
@@ -145,6 +145,7 @@ def test_html_has_every_section_and_is_self_contained(fixture_run, tmp_path):
     assert "agents that verify their output before stopping fail less" in html  # the hypothesis
     assert '<span class="add">+' in html and FIX in html  # the kept diff
     assert "paired delta" in html and "worthwhile" in html  # decision statistics and the judge's verdict
+    assert "<th>tokens</th>" in html and "<th>of which thinking</th>" in html  # spend in tokens beside USD
     assert "FAIL: expected" in html and all(message in html for message in GIVE_UP)
     assert sorted(p.name for p in tmp_path.glob("report-*.png")) == [
         "report-heatmap.png", "report-running_best.png", "report-spend.png", "report-stage_time.png",

@@ -44,6 +44,7 @@ def test_spot_renders_turns_verifier_and_reward(tmp_path, capsys):
 
 def test_spot_through_an_anthropic_compatible_server_shows_cost(tmp_path, capsys, fake_llm_server):
     make_task(tmp_path / "tasks", "hello", test_sh=CHATTY_TEST)
+    fake_llm_server.enqueue(message_body(text="OK"))  # the check that the server and the model answer
     fake_llm_server.enqueue(message_body(text="Writing it.", tool_uses=[
         {"id": "toolu_1", "name": "run_shell", "input": {"command": "echo hello > /app/out.txt"}}],
         usage={"input_tokens": 1000, "output_tokens": 100, "cache_creation_input_tokens": 2000}))
@@ -57,10 +58,12 @@ def test_spot_through_an_anthropic_compatible_server_shows_cost(tmp_path, capsys
     assert "tokens in 5100 (cache read 2000) out 120" in out
     # Haiku 4.5: $1 in, $5 out, $0.10 cache read, $1.25 cache write per million tokens.
     assert "cost $0.0044" in out
+    assert fake_llm_server.bodies()[0]["max_tokens"] <= 64  # the check was one short request
 
 
 def test_spot_prices_a_model_the_table_lacks_from_a_price_file(tmp_path, capsys, fake_llm_server):
     make_task(tmp_path / "tasks", "hello")
+    fake_llm_server.enqueue(message_body(text="OK"))  # the check that the server and the model answer
     fake_llm_server.enqueue(message_body(text="Nothing to do.", usage={
         "input_tokens": 1000, "output_tokens": 100, "cache_read_input_tokens": 2000}))
     prices = tmp_path / "prices.toml"
@@ -82,6 +85,22 @@ def test_spot_without_api_key_fails_fast_naming_the_variable(tmp_path, capsys):
                  "anthropic:claude-haiku-4-5", "--out", str(tmp_path / "run")])
     assert code == 3
     assert "ANTHROPIC_API_KEY" in capsys.readouterr().err
+
+
+def test_spot_with_a_dead_server_fails_in_seconds_naming_it(tmp_path, capsys):
+    import socket
+    import time
+
+    make_task(tmp_path / "tasks", "hello")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    started = time.monotonic()
+    code = main(["spot", "hello", "--tasks-root", str(tmp_path / "tasks"), "--task-model",
+                 "anthropic:claude-haiku-5-5", "--base-url", dead, "--out", str(tmp_path / "run")])
+    assert code == 3 and time.monotonic() - started < 10
+    assert f"anthropic:claude-haiku-5-5 at {dead}: no answer" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
 
 
 def test_spot_unknown_task_is_reported(tmp_path, capsys):

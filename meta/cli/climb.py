@@ -13,12 +13,15 @@ from rich.console import Console
 
 from durable import write_atomic
 from meta.climb.loop import Climb
-from meta.climb.config import ClimbConfig, SplitConfig, StopConfig
-from meta.climb.setup import SetupError, build_context, check_models
+from meta.climb.config import ClimbConfig, SplitConfig, StopConfig, ThinkingConfig
+from meta.climb.errors import SetupError
+from meta.climb.preflight import agent_source, check_models
+from meta.climb.setup import build_context
 from meta.cli.dashboard import Dashboard
 from meta.decide.config import DecideConfig
 from meta.climb.final import format_table
 from meta.ledger.runs import new_run_dir
+from meta.ledger.spend import spend_by_role, spend_text
 from task_agent.jail import JailConfig
 
 console = Console(stderr=True)
@@ -35,6 +38,12 @@ def config_from_args(args: Namespace) -> ClimbConfig:
     stop = StopConfig(hours=args.hours, max_experiments=args.max_experiments, budget_usd=args.budget_usd,
                       plateau=args.plateau)
     heldout = args.heldout
+    meta_thinking = ThinkingConfig(thinking=args.meta_thinking, effort=args.meta_effort)
+    judge_thinking = None
+    if args.judge_thinking is not None or args.judge_effort is not None:
+        judge_thinking = ThinkingConfig(
+            thinking=meta_thinking.thinking if args.judge_thinking is None else args.judge_thinking,
+            effort=args.judge_effort or meta_thinking.effort)
     split = SplitConfig(heldout_fraction=args.heldout_fraction, seed=args.seed,
                         heldout=[t.strip() for t in heldout.split(",") if t.strip()] if heldout else None)
     return ClimbConfig(
@@ -47,7 +56,8 @@ def config_from_args(args: Namespace) -> ClimbConfig:
         decide=DecideConfig(rule=args.rule, **({"alpha": args.alpha} if args.alpha is not None else {})),
         jail=JailConfig(kind=args.jail),
         baseline_repeats=args.baseline_repeats, concurrency=args.concurrency, seed=args.seed,
-        spot_budget=args.spot_budget,
+        spot_budget=args.spot_budget, meta_max_turns=args.meta_max_turns, meta_thinking=meta_thinking,
+        judge_thinking=judge_thinking,
     )
 
 
@@ -70,14 +80,18 @@ def _resume_config(args: Namespace) -> tuple[ClimbConfig, Path, str]:
 def cmd_run(args: Namespace) -> int:
     if args.resume:
         config, run_dir, run_id = _resume_config(args)
-        check_models(config)
+        busy = check_models([config], [agent_source(config, run_dir)])
     else:
         if not args.tasks or not args.meta_model:
             console.print("[red]climb run needs TASKS and --meta-model (or --resume RUN_DIR)[/red]")
             return 2
         config = config_from_args(args)
-        check_models(config)  # before anything is written: a missing key fails in seconds
+        # Before anything is written or built: a blind budget, a missing key, a dead server or a
+        # misspelled model fails in seconds, named.
+        busy = check_models([config], [agent_source(config)])
         run_dir, run_id = new_run_dir(args.out, "climb")
+    for warning in busy:
+        console.print(f"[yellow]warning: {warning}[/yellow]")
     with Dashboard(console, live=not args.no_dashboard) as dashboard:
         ctx = build_context(config, run_dir, run_id, resume=bool(args.resume), view=dashboard, observer=dashboard)
         climb = Climb(ctx)
@@ -93,6 +107,7 @@ def cmd_run(args: Namespace) -> int:
     console.print(f"\nclimb ended: {state.stop_reason}")
     if state.final:
         console.print(format_table(state.final))
+    console.print(f"spend: {spend_text(spend_by_role(ctx.tracker.by_role()))}", highlight=False)
     console.print(f"ledger: {run_dir / 'results.tsv'}   branch: climb/{run_id}")
     return 0
 

@@ -12,6 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from meta.ledger.spend import spend_by_role, spend_text
 from sandbox.results import TrialResult, TrialStatus
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -39,7 +40,7 @@ class Dashboard:
         self.incumbent = (None, None)
         self.recent: deque[str] = deque(maxlen=6)
         self.running = self.done = self.failed = 0
-        self.spend: dict[str, float] = {}
+        self.spend: dict[str, dict[str, float | int]] = {}
         self.started = time.monotonic()
         self.hours: float | None = None
         self.elapsed_base = 0.0
@@ -69,7 +70,7 @@ class Dashboard:
         self.stage = STAGES.get(kind, self.stage)
         self.elapsed_base = climb.elapsed() - (time.monotonic() - self.started)
         self.hours = climb.config.stop.hours
-        self.spend = climb.ctx.tracker.cost_by_role()
+        self.spend = spend_by_role(climb.ctx.tracker.by_role())
         if kind in ("pause", "resume", "budget_warning", "stop", "disk_pruned", "resume_run"):
             message = f"{kind}: " + ", ".join(f"{k}={v}" for k, v in event.items() if k not in ("t", "kind"))
             self.recent.append(message[:160])
@@ -89,6 +90,7 @@ class Dashboard:
                 self.best.append(incumbent.train_score)
         delta = "" if row.delta is None else f" delta {row.delta:+.3f}"
         reason = self.reasons.get(row.exp, "")
+        reason = "" if reason == row.description else reason  # said once, not twice
         self.recent.append(f"exp {row.exp} {row.status}{delta}: {row.description}"[:110]
                            + (f" ({reason[:90]})" if reason and row.status != "stop" else ""))
         if not self._live:
@@ -114,7 +116,7 @@ class Dashboard:
         fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
         scores = Text(f"incumbent train {fmt(train)}  held-out {fmt(heldout)}  best so far {sparkline(self.best)}")
         trials = Text(f"trials running {self.running}  done {self.done}  infra errors {self.failed}")
-        spend = Text("spend " + "  ".join(f"{role} ${cost:.2f}" for role, cost in sorted(self.spend.items())))
+        spend = Text("spend " + spend_text(self.spend))
         table = Table.grid()
         for line in self.recent:
             table.add_row(line)

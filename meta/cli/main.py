@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return command(args)
     except (InfraError, ModelConfigError, SetupError) as exc:
-        _console().print(f"[red]error:[/red] {exc}")
+        _console().print(f"[red]error:[/red] {_escape(str(exc))}", soft_wrap=True)  # whole lines: names stay copyable
         return 3
     except KeyboardInterrupt:
         _console().print("[yellow]interrupted; containers of this run were removed[/yellow]")
@@ -37,6 +37,13 @@ def _console() -> Console:  # rich takes longer to load than the whole parser: o
     from rich.console import Console
 
     return Console(stderr=True)
+
+
+def _escape(text: str) -> str:
+    """An error names files and fields like ``[verifier].timeout_sec``: text, not rich markup."""
+    from rich.markup import escape
+
+    return escape(text)
 
 
 if __name__ == "__main__":

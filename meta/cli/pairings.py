@@ -14,7 +14,8 @@ from rich.live import Live
 from rich.table import Table
 
 from meta.cli.climb import config_from_args
-from meta.climb.setup import SetupError, check_models
+from meta.climb.errors import SetupError
+from meta.climb.preflight import agent_source, check_models
 from meta.pairings.study import PairingsRun, run_pairings
 from meta.pairings.config import Cell, PairingsConfig
 from meta.report.matrix import print_tables, write_results
@@ -93,11 +94,11 @@ def cmd_pairings(args: Namespace) -> int:
 
 
 def _check_models(config: PairingsConfig) -> None:
-    seen = set()
-    for cell in config.cells():
-        if (cell.meta, cell.task) not in seen:
-            seen.add((cell.meta, cell.task))
-            check_models(config.cell_config(cell))
+    """Every meta and task model priced (under a budget) and answering, before any cell starts."""
+    configs = {(cell.meta, cell.task): config.cell_config(cell) for cell in config.cells()}
+    source = agent_source(config.climb)  # every cell's task model is fixed; MODEL is not read
+    for warning in check_models(list(configs.values()), [source] * len(configs)):
+        console.print(f"[yellow]warning: {warning}[/yellow]")
 
 
 async def _run_with_signals(run: PairingsRun, view: CellsView) -> dict[str, str] | None:

@@ -54,13 +54,39 @@ def _agent_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--task-model", help="provider:model-id, overriding agent.py's MODEL")
     p.add_argument("--base-url", help="an Anthropic- or OpenAI-compatible server for the model")
     p.add_argument("--agent-file", type=Path, default=Path(DEFAULT_AGENT_PATH))
-    p.add_argument("--prices", type=Path, help="TOML/JSON prices for models the built-in table lacks")
+    p.add_argument("--prices", type=Path, help="TOML/JSON prices over the price database (genai-prices)")
     p.add_argument("-k", "--repeats", type=int, default=1)
     p.add_argument("-n", "--concurrency", type=int, default=CONCURRENCY)
     p.add_argument("--jail", choices=["bwrap", "none"], default="bwrap",
                    help="none runs agent.py without isolation (machines without bubblewrap)")
     p.add_argument("--out", type=Path, help="run folder (default runs/<run-id>)")
     p.set_defaults(func="meta.cli.spot:cmd_spot")
+
+
+EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+
+
+def thinking(text: str) -> str | int | None:
+    """``--meta-thinking``: adaptive, off, default (the API's), or a budget of tokens."""
+    if text == "default":
+        return None
+    if text.isdigit():
+        return int(text)
+    if text in ("adaptive", "off"):
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r} is none of adaptive, off, default or a number of tokens")
+
+
+def _thinking_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--meta-thinking", type=thinking, default="adaptive", metavar="adaptive|off|default|N",
+                   help="how the meta-agent thinks: adaptive (default), off, the API's default, or a budget "
+                        "of N tokens (Anthropic models)")
+    p.add_argument("--meta-effort", choices=EFFORTS, help="the meta model's effort (Anthropic effort, OpenAI "
+                                                          "reasoning_effort; default: the API's)")
+    p.add_argument("--judge-thinking", type=thinking, metavar="adaptive|off|default|N",
+                   help="the same for the reviewer (default: as --meta-thinking)")
+    p.add_argument("--judge-effort", choices=EFFORTS, help="the reviewer's effort (default: as --meta-effort)")
+    p.add_argument("--meta-max-turns", type=int, default=40, help="turns of one meta-agent conversation")
 
 
 def _climb_options(p: argparse.ArgumentParser, stop) -> None:
@@ -71,9 +97,11 @@ def _climb_options(p: argparse.ArgumentParser, stop) -> None:
     stop.add_argument("--budget-usd", type=float)
     stop.add_argument("--plateau", type=int, help="stop after N experiments without a keep")
     p.add_argument("--judge-model", help="the anti-overfitting reviewer (default: the meta model)")
+    _thinking_options(p)
     p.add_argument("--base-url", help="Anthropic/OpenAI-compatible server for the task model")
     p.add_argument("--meta-base-url", help="the same for the meta and judge models")
-    p.add_argument("--prices", type=Path, help="TOML/JSON prices for models the built-in table lacks")
+    p.add_argument("--prices", type=Path, help="TOML/JSON prices over the price database "
+                                                            "(genai-prices), e.g. for local models")
     p.add_argument("--program", default="program.md", help="the human's directives (default program.md)")
     p.add_argument("--repo", default=".", help="git repository holding the agent (default: here)")
     p.add_argument("--agent-path", default=DEFAULT_AGENT_PATH)

@@ -24,7 +24,8 @@ from sandbox.task import Task, TaskLoadError, discover, load_task
 from sandbox.trial import TrialConfig, TrialRunner
 from task_agent.host import HarnessAgent, ModelSettings
 from task_agent.jail import JailConfig
-from models import PriceTable, check_model_access
+from meta.climb.errors import SetupError
+from models import PriceTable, Probe, deprecation, probe_all
 
 OUTPUT_LINES = 25
 VERIFIER_TAIL_LINES = 20
@@ -126,10 +127,14 @@ def cmd_spot(args: Namespace) -> int:
     if not tasks:
         return 2
     agent_file = Path(args.agent_file)
-    model = task_model(args.task_model, agent_file.read_text() if agent_file.is_file() else "")
-    if model and model != COMPUTED:  # fail in seconds, naming the variable, not in every trial
-        check_model_access(model, args.base_url)
     prices = PriceTable.load(args.prices) if args.prices else None
+    model = task_model(args.task_model, agent_file.read_text() if agent_file.is_file() else "")
+    if model and model != COMPUTED:  # fail in seconds, naming the model and the server, not in every trial
+        (result,) = asyncio.run(probe_all([Probe(model, args.base_url)]))
+        if result.error:
+            raise SetupError(result.error)
+        for warning in filter(None, (result.warning, deprecation(model, prices or PriceTable()))):
+            console.print(f"[yellow]warning: {warning}[/yellow]")
     models = ModelSettings(task_model=args.task_model, base_url=args.base_url, prices=prices)
     agent = HarnessAgent(agent_file, models, JailConfig(kind=args.jail))
     run_dir, run_id = new_run_dir(args.out, "spot")

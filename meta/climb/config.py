@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -12,6 +13,31 @@ from meta.workspace.worktree import DEFAULT_AGENT_PATH
 from sandbox.defaults import CONCURRENCY
 from sandbox.trial import TrialConfig
 from task_agent.jail import JailConfig
+
+
+Effort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+
+
+class ThinkingConfig(BaseModel):
+    """How hard a meta-side model (the proposer or the reviewer) thinks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    thinking: Literal["adaptive", "off"] | int | None = "adaptive"
+    """"adaptive" (the model decides how much), "off", a budget of thinking tokens (>= 1024),
+    or None for the API's default. Anthropic models only (chat completions has no such field)."""
+    effort: Effort | None = None
+    """The API's effort level (Anthropic output_config.effort, OpenAI reasoning_effort); None
+    leaves the API's default. For an OpenAI reasoning model this is the lever that matters."""
+
+    @model_validator(mode="after")
+    def _budget(self) -> ThinkingConfig:
+        if isinstance(self.thinking, int) and self.thinking < 1024:
+            raise ValueError(f"a thinking budget must be at least 1024 tokens, got {self.thinking}")
+        return self
+
+    def settings(self) -> dict[str, str | int | None]:
+        """The keyword arguments of ``complete`` these stand for."""
+        return {"thinking": self.thinking, "effort": self.effort}
 
 
 class SplitConfig(BaseModel):
@@ -87,6 +113,10 @@ class ClimbConfig(BaseModel):
     """Trials the meta-agent may spend on spot checks per experiment."""
     meta_max_turns: int = Field(40, ge=1)
     """Turns of one proposal conversation."""
+    meta_thinking: ThinkingConfig = Field(default_factory=ThinkingConfig)
+    """How hard the meta-agent thinks (adaptive thinking by default)."""
+    judge_thinking: ThinkingConfig | None = None
+    """How hard the reviewer thinks; None: as the meta-agent."""
     concurrency: int = Field(CONCURRENCY, ge=1)
     """Trials at once (shared by every stage)."""
     seed: int = 0
@@ -110,6 +140,10 @@ class ClimbConfig(BaseModel):
     @property
     def judge(self) -> str:
         return self.judge_model or self.meta_model
+
+    @property
+    def judge_settings(self) -> ThinkingConfig:
+        return self.judge_thinking or self.meta_thinking
 
     @property
     def meta_url(self) -> str | None:

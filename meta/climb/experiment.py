@@ -2,6 +2,9 @@
 
 propose -> static gate -> smoke -> decide -> anti-overfit gate -> keep or discard
 
+A proposal that left no edit (the meta-agent stopped using its tools, ran out of turns, or its
+requests were refused) ends as ``meta_failed`` before any gate.
+
 Each step (steps.py) returns a result; the first that rejects the candidate books the
 experiment's one ledger row and ends it. The loop and its bookkeeping stay in loop.py; this
 module sees the climb only through ``ClimbHandle``.
@@ -70,6 +73,9 @@ async def run_experiment(climb: ClimbHandle, exp: int) -> None:
     run.folder.mkdir(parents=True, exist_ok=True)
     (run.folder / "diff.patch").write_text(diff)
 
+    if not run.proposal.finished and not diff.strip():
+        # Nothing to gate: the meta-agent itself failed (its description says how, once).
+        return run.reject(Rejection("meta_failed", run.proposal.description))
     rejection = static_gate(climb, exp, diff, run.proposal)
     if rejection:
         return run.reject(rejection)

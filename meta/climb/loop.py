@@ -19,6 +19,7 @@ from meta.climb.evaluation import InfraBatchError, mean_of_task_means, per_task_
 from meta.climb.experiment import run_experiment
 from meta.climb.handle import ClimbStop
 from meta.climb.final import final_confirmation
+from meta.ledger.spend import spend_by_role
 from meta.ledger.store import ResultRow
 from meta.gates.static import task_model
 from sandbox.environment import InfraError
@@ -225,11 +226,8 @@ class Climb:
         self.state.pending_row = row.model_dump(mode="json")
         self.save()
         self.flush_pending_row()
-        by_role = self.ctx.tracker.by_role()
         self.event("spend", exp=row.exp, total_usd=round(self.ctx.tracker.cost_usd, 6),
-                   by_role={role: {"usd": round(t.cost_usd, 6), "calls": t.calls,
-                                   "tokens": t.usage.prompt_tokens + t.usage.output_tokens}
-                            for role, t in by_role.items()})
+                   by_role=spend_by_role(self.ctx.tracker.by_role()))
         if self.ctx.view:
             self.ctx.view.on_row(row, self)
 

@@ -29,8 +29,8 @@ from sandbox.pool import SuiteObserver
 from sandbox.task import Task, discover
 from sandbox.trial import TrialRunner
 from task_agent.host import ModelSettings
-from meta.gates.static import COMPUTED, task_model
-from models import ModelClient, PriceTable, RetryPolicy, UsageTracker, check_model_access, create_model
+from meta.climb.preflight import callable_models, start_warnings
+from models import ModelClient, PriceTable, RetryPolicy, UsageTracker, create_model
 
 
 class ClimbView(Protocol):
@@ -146,17 +146,6 @@ def load_tasks(config: ClimbConfig, ledger: Ledger) -> dict[str, Task]:
     return {task.id: task for task in found.tasks}
 
 
-def check_models(config: ClimbConfig) -> None:
-    """Fail in seconds if a model cannot be reached for lack of a key (names the variable)."""
-    names = [(config.meta_model, config.meta_url), (config.judge, config.meta_url)]
-    agent_file = config.repo / config.agent_path
-    model = task_model(config.task_model, agent_file.read_text() if agent_file.is_file() else "")
-    if model and model != COMPUTED:  # the model the baseline's trials will call
-        names.append((model, config.base_url))
-    for name, url in names:
-        check_model_access(name, url)
-
-
 def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bool,
                   retry: RetryPolicy | None = None, view: ClimbView | None = None,
                   observer: SuiteObserver | None = None,
@@ -193,7 +182,12 @@ def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bo
     else:
         state, workspace = _start(config, run_dir, run_id, ledger)
         ledger.append_event("split", train=train, heldout=heldout, seed=config.split.seed)
-    warnings = small_benchmark_warning(config, len(train)) + unpriced_warning(config, prices, workspace)
+    source = workspace.agent_source()
+    # Where each model's price comes from (database version, price file, none): the spend
+    # figures of this run can be checked against it later.
+    ledger.append_event("prices", models={m: prices.source(m) for names in callable_models(config, source).values()
+                                          for m in names})
+    warnings = small_benchmark_warning(config, len(train)) + start_warnings(config, prices, source)
     for warning in warnings:
         ledger.append_event("warning", message=warning)
     tracker = UsageTracker.from_json(state.usage) if state.usage else UsageTracker()
@@ -227,17 +221,6 @@ def _reopen(config: ClimbConfig, run_dir: Path, ledger: Ledger, trials: TrialBat
     _set_aside_unfinished(run_dir, state.exp)
     ledger.append_event("resume_run", exp=state.exp, orphans_removed=removed, phase=state.phase)
     return state, workspace
-
-
-def unpriced_warning(config: ClimbConfig, prices: PriceTable, workspace: Workspace) -> list[str]:
-    """A model without a price counts as $0: say so, since --budget-usd would not see its spend."""
-    models = {config.meta_model, config.judge,
-              task_model(config.task_model, workspace.agent_source()) or ""}
-    unpriced = sorted(m for m in models if m and prices.lookup(m) is None)
-    if not unpriced:
-        return []
-    return [(f"no price for {', '.join(unpriced)}: their spend counts as $0 and --budget-usd cannot see it; "
-             "give a price file with --prices (model id -> input/output USD per million tokens)")]
 
 
 def small_benchmark_warning(config: ClimbConfig, train_tasks: int) -> list[str]:

@@ -89,7 +89,7 @@ async def _converse(climb: ClimbHandle, exp: int, exp_dir: Path) -> Proposal:
             model=model, program=ctx.program, tools=tools,
             ledger_summary=ctx.ledger.summary_for_proposer(hidden_tasks=ctx.heldout),
             max_turns=config.meta_max_turns, allowed_models=config.allowed_models,
-            task_model_fixed=config.task_model is not None)).run()
+            task_model_fixed=config.task_model is not None, **config.meta_thinking.settings())).run()
     finally:
         await model.aclose()
     climb.event("proposal", exp=exp, description=proposal.description, hypothesis=proposal.hypothesis,
@@ -115,8 +115,6 @@ def static_gate(climb: ClimbHandle, exp: int, diff: str, proposal: Proposal) -> 
 
 
 def _static_rejection(climb: ClimbHandle, diff: str, proposal: Proposal) -> Rejection | None:
-    if not proposal.finished and not diff.strip():
-        return Rejection("crash", proposal.description)
     ws, cfg = climb.ctx.workspace, climb.config
     scope = ws.check_scope(climb.state.incumbent.commit)
     if not scope.ok:
@@ -186,7 +184,8 @@ async def overfit_gate(climb: ClimbHandle, exp: int, decision: Decision, diff: s
     try:
         verdict = await climb.resilient("gate", lambda: gate(
             ctx.judge_model(), diff=diff, description=proposal.description, hypothesis=proposal.hypothesis,
-            tasks=ctx.all_tasks, baseline_source=Path(incumbent.agent_file).read_text()), exp)
+            tasks=ctx.all_tasks, baseline_source=Path(incumbent.agent_file).read_text(),
+            **climb.config.judge_settings.settings()), exp)
     except ModelRequestError as exc:
         climb.event("gate", exp=exp, gate="overfit", passed=False, status="overfit",
                     reason=f"the judge model failed: {exc}"[:500], leaks=[], verdict=None)

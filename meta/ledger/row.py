@@ -10,7 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 COLUMNS = ("exp", "commit", "status", "train_score", "train_se", "delta", "p_or_bound",
            "heldout_score", "passed", "cost_usd", "tokens", "minutes", "description")
 HEADER = "\t".join(COLUMNS) + "\n"
-Status = Literal["baseline", "keep", "discard", "overfit", "invalid", "crash", "stop"]
+Status = Literal["baseline", "keep", "discard", "overfit", "invalid", "crash", "meta_failed", "stop"]
+"""``meta_failed``: the meta-agent left no edit (stopped using its tools, ran out of turns, or its
+requests were refused), so no candidate existed; ``crash``: a candidate that did not compile or
+crashed before its first model call."""
 INCUMBENT_STATUSES = ("baseline", "keep")
 """Statuses of rows whose version became (or is) the incumbent."""
 # Every character some reader treats as a line or cell break.

@@ -242,5 +242,7 @@ class _Transfer:
         self.run.transfer[key] = {
             "cell": cell.name, "task_model": task_model, "agent_file": str(agent_file),
             "score": mean_of_task_means(per_task_scores(suite.results)), "trials": len(suite.results),
-            "infra": infra, "cost_usd": round(tracker.cost_usd, 6), "folder": str(folder.relative_to(self.run.out))}
+            "infra": infra, "cost_usd": round(tracker.cost_usd, 6),
+            "tokens": tracker.total().usage.prompt_tokens + tracker.total().usage.output_tokens,
+            "folder": str(folder.relative_to(self.run.out))}
         self.run.save()

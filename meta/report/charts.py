@@ -19,7 +19,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch, Rectangle
 
-from meta.report.data import short
+from meta.ledger.spend import tokens_text
+from meta.report.data import UNSCORED, short
 
 DPI = 110
 KEPT, GREY, TRAIN, HELDOUT = "#2e9e44", "#9a9a9a", "#1f5fae", "#e07b00"
@@ -99,10 +100,10 @@ def running_best_chart(series: dict[str, Any], path: Path) -> Chart:
         points = [(x, y) for x, y, _ in series["candidates"].get(status, []) if y is not None]
         if points:
             ax.scatter(*zip(*points), marker=marker, s=46, color=GREY, zorder=3, label=label)
-    unscored = [x for status in ("invalid", "crash") for x, _, _ in series["candidates"].get(status, [])]
+    unscored = [x for status in UNSCORED for x, _, _ in series["candidates"].get(status, [])]
     if unscored:
         ax.scatter(unscored, [floor] * len(unscored), marker="x", s=46, color=GREY, zorder=3,
-                   label="invalid / crash (not scored)")
+                   label="invalid / crash / meta failed (not scored)")
     if kept:
         ax.scatter([x for x, _, _ in kept], [y for _, y, _ in kept], s=110, color=KEPT, edgecolor="black",
                    zorder=4, label="kept")
@@ -190,8 +191,10 @@ def spend_chart(spend: dict[str, Any], path: Path) -> Chart:
     fig, ax = plt.subplots(figsize=(7, 3.8))
     longest = max((x for xs, _ in spend["series"].values() for x in xs), default=0.0)
     unit, scale = _time_unit(longest * 3600)
+    tokens = spend.get("tokens", {})
     for role, (xs, ys) in sorted(spend["series"].items()):
-        ax.step([x * 3600 / scale for x in xs], ys, where="post", marker="o", markersize=3, label=role)
+        label = f"{role} ({tokens_text(tokens[role])} tokens)" if role in tokens else role
+        ax.step([x * 3600 / scale for x in xs], ys, where="post", marker="o", markersize=3, label=label)
     ax.set_xlabel(f"{unit} since the climb started")
     ax.set_ylabel("cumulative spend (USD)")
     ax.set_ylim(bottom=0)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from meta.ledger.spend import tokens_text
 from meta.report.data import RunRecord, short
 from meta.report.failures import failed_trials, group
 from meta.report.html import Raw, diff_block, esc, image, num, page, section, table
@@ -78,7 +79,7 @@ def run_sections(record: RunRecord, charts: dict[str, Chart]) -> list[str]:
                     "that measured it. Hatched grey: not evaluated (the keep rule stopped early, or a gate "
                     "refused the edit before any trial); red: failed; outlined: kept.", image(charts["heatmap"]),
                     "heatmap"),
-            _kept_edits(record), _resources(charts), _failures(record)]
+            _kept_edits(record), _resources(record, charts), _failures(record)]
 
 
 def _summary(record: RunRecord) -> str:
@@ -117,13 +118,14 @@ def _experiments(record: RunRecord) -> str:
     decisions = record.by_exp("decision")
     rows = [[r.exp, Raw(f'<span class="{"keep" if r.status == "keep" else ""}">{esc(r.status)}</span>'),
              num(r.train_score), num(r.delta, signed=True), num(r.p_or_bound, 4), num(r.heldout_score),
-             r.passed or "–", num(r.cost_usd, 4), num(r.minutes, 2), r.description, _why(record, r, decisions)]
+             r.passed or "–", num(r.cost_usd, 4), tokens_text(r.tokens or 0), num(r.minutes, 2), r.description,
+             _why(record, r, decisions)]
             for r in record.rows]
-    headers = ["exp", "status", "train", "delta", "p / bound", "held-out", "passed", "USD", "min", "description",
-               "why"]
+    headers = ["exp", "status", "train", "delta", "p / bound", "held-out", "passed", "USD", "tokens", "min",
+               "description", "why"]
     return section("All experiments", "results.tsv as written by the climb; 'why' is the reason the gate or the "
                    "keep rule gave (events.jsonl). Train is the candidate's score, or the incumbent's after a "
-                   "keep.", table(headers, rows, numeric=(0, 2, 3, 4, 5, 7, 8)), "experiments")
+                   "keep.", table(headers, rows, numeric=(0, 2, 3, 4, 5, 7, 8, 9)), "experiments")
 
 
 def _why(record: RunRecord, row, decisions: dict) -> str:
@@ -167,10 +169,19 @@ def _judge(gate: dict) -> str:
     return f"{'worthwhile' if verdict.get('worthwhile') else 'not worthwhile'}: {verdict.get('reason', '')}"
 
 
-def _resources(charts: dict[str, Chart]) -> str:
-    return section("Spend, trials and time", "Cumulative spend per role (meta-agent, task agent, judge), the "
-                   "trials each experiment ran by stage, and where the wall-clock time went.",
-                   image(charts["spend"]) + image(charts["trials"]) + image(charts["stage_time"]), "resources")
+def _resources(record: RunRecord, charts: dict[str, Chart]) -> str:
+    spends = record.of_kind("spend")
+    by_role = (spends[-1].get("by_role") or {}) if spends else {}
+    totals = table(["role", "USD", "tokens", "of which thinking", "calls"],
+                   [[role, num(float(s.get("usd", 0.0)), 4), tokens_text(s.get("tokens", 0)),
+                     tokens_text(s.get("reasoning_tokens", 0)), s.get("calls", 0)]
+                    for role, s in sorted(by_role.items())],
+                   numeric=(1, 2, 3, 4)) if by_role else ""
+    return section("Spend, trials and time", "Spend per role (meta-agent, task agent, judge) in dollars and tokens "
+                   "(a model priced at 0, such as a local one, still shows its tokens), over time; the trials "
+                   "each experiment ran by stage; and where the wall-clock time went.",
+                   totals + image(charts["spend"]) + image(charts["trials"]) + image(charts["stage_time"]),
+                   "resources")
 
 
 def _failures(record: RunRecord) -> str:

@@ -78,7 +78,7 @@ def _baseline_means(record: RunRecord) -> dict[str, float]:
 
 
 def spend_over_time(record: RunRecord) -> dict[str, Any]:
-    """Cumulative spend per role against hours since the climb started.
+    """Cumulative spend per role against hours since the climb started (and each role's tokens).
 
     From ``spend`` events (per role) when the ledger has them, else the
     ``cost_usd`` column of results.tsv (all roles together).
@@ -93,7 +93,9 @@ def spend_over_time(record: RunRecord) -> dict[str, Any]:
                 xs, ys = series.setdefault(role, ([], []))
                 xs.append(hours)
                 ys.append(float(totals.get("usd", 0.0)))
-        return {"source": "spend events", "series": series}
+        last = spends[-1].get("by_role") or {}
+        return {"source": "spend events", "series": series,
+                "tokens": {role: int(totals.get("tokens", 0)) for role, totals in last.items()}}
     hours, total, xs, ys = 0.0, 0.0, [], []
     for row in record.rows:
         hours += (row.minutes or 0.0) / 60
