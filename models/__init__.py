@@ -17,6 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
+    "MissingKeyError": "models.errors",
     "ModelAuthError": "models.errors",
     "ModelClient": "models.base",
     "ModelConfigError": "models.errors",
@@ -50,6 +51,7 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:
     from models.base import ModelClient
     from models.errors import (
+        MissingKeyError,
         ModelAuthError,
         ModelConfigError,
         ModelError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from models.base import ModelClient
-from models.errors import ModelConfigError
+from models.errors import MissingKeyError, ModelConfigError
 from models.pricing import PriceTable
 from models.retry import RetryPolicy
 from models.usage import ROLES, UsageTracker
@@ -88,11 +88,18 @@ def create_model(
     return OpenAIClient(model_id, role=role, tracker=tracker, prices=prices, retry=retry, base_url=base_url)
 
 
-def check_model_access(name: str, base_url: str | None = None) -> None:
+def check_model_access(name: str, base_url: str | None = None, *, url_flag: str = "--base-url") -> None:
     """Fail in seconds where a run would fail every call: build the client (which needs
     its key, naming the variable when it is missing) and close it. Nothing is sent.
+
+    Args:
+        url_flag: The command-line flag that gives this model's server, named in the error.
 
     Raises:
         ModelConfigError: A bad name or a missing key.
     """
-    asyncio.run(create_model(name, base_url=base_url).aclose())
+    try:
+        client = create_model(name, base_url=base_url)
+    except MissingKeyError as exc:
+        raise exc.with_flag(url_flag) from None
+    asyncio.run(client.aclose())

@@ -39,7 +39,7 @@ def config_from_args(args: Namespace) -> ClimbConfig:
                         heldout=[t.strip() for t in heldout.split(",") if t.strip()] if heldout else None)
     return ClimbConfig(
         tasks=[p.resolve() for p in args.tasks], repo=git_root(Path(args.repo)), agent_path=args.agent_path,
-        program=Path(args.program).resolve() if args.program else None, meta_model=args.meta_model,
+        program=_program(args), meta_model=args.meta_model,
         task_model=args.task_model, judge_model=args.judge_model,
         allowed_models=[m.strip() for m in args.allowed_models.split(",")] if args.allowed_models else None,
         base_url=args.base_url, meta_base_url=args.meta_base_url, split=split, stop=stop,
@@ -47,8 +47,19 @@ def config_from_args(args: Namespace) -> ClimbConfig:
         decide=DecideConfig(rule=args.rule, **({"alpha": args.alpha} if args.alpha is not None else {})),
         jail=JailConfig(kind=args.jail),
         baseline_repeats=args.baseline_repeats, concurrency=args.concurrency, seed=args.seed,
+        final_heldout_repeats=args.final_repeats[0], final_train_repeats=args.final_repeats[1],
         spot_budget=args.spot_budget,
     )
+
+
+def _program(args: Namespace) -> Path | None:
+    """--program, else a program.md here or at the repository's top, else none (no directives)."""
+    if args.program:
+        return Path(args.program).resolve()
+    for where in (Path("program.md"), Path(args.repo) / "program.md"):
+        if where.is_file():
+            return where.resolve()
+    return None
 
 
 def _resume_config(args: Namespace) -> tuple[ClimbConfig, Path, str]:

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-import argparse
-import sys
 import importlib
+import sys
 
+from pydantic import ValidationError
 from rich.console import Console
-
-from sandbox.environment import InfraError
-from meta.climb.setup import SetupError
-from models import ModelConfigError
+from rich.markup import escape
 
 from meta.cli.parsers import build_parser
+from meta.climb.setup import SetupError
+from meta.ledger.store import LedgerError
+from models import ModelConfigError
+from sandbox.environment import InfraError
+from sandbox.task import TaskLoadError
 
 console = Console(stderr=True)
+
+USER_ERRORS = (InfraError, ModelConfigError, SetupError, LedgerError, TaskLoadError)
+"""Errors whose message says what to fix: printed as one line, never as a traceback."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,12 +28,26 @@ def main(argv: list[str] | None = None) -> int:
     command = getattr(importlib.import_module(module), name)
     try:
         return command(args)
-    except (InfraError, ModelConfigError, SetupError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        return 3
+    except USER_ERRORS as exc:
+        return _error(str(exc))
+    except ValidationError as exc:
+        return _error(validation_message(exc))
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError) as exc:
+        return _error(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
     except KeyboardInterrupt:
         console.print("[yellow]interrupted; containers of this run were removed[/yellow]")
         return 130
+
+
+def _error(message: str) -> int:
+    console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
+    return 3
+
+
+def validation_message(exc: ValidationError) -> str:
+    """A pydantic error as one line: each bad field and why, without the library's URLs."""
+    problems = [f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}" for err in exc.errors()]
+    return f"invalid {exc.title} settings: " + "; ".join(problems)
 
 
 if __name__ == "__main__":

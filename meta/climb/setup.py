@@ -179,13 +179,14 @@ def load_tasks(config: ClimbConfig, ledger: Ledger) -> dict[str, Task]:
 
 def check_models(config: ClimbConfig) -> None:
     """Fail in seconds if a model cannot be reached for lack of a key (names the variable)."""
-    names = [(config.meta_model, config.meta_url), (config.judge, config.meta_url)]
+    meta_flag = "--meta-base-url"  # which also serves the judge; it falls back to --base-url
+    names = [(config.meta_model, config.meta_url, meta_flag), (config.judge, config.meta_url, meta_flag)]
     agent_file = config.repo / config.agent_path
     model = task_model(config.task_model, agent_file.read_text() if agent_file.is_file() else "")
     if model and model != COMPUTED:  # the model the baseline's trials will call
-        names.append((model, config.base_url))
-    for name, url in names:
-        check_model_access(name, url)
+        names.append((model, config.base_url, "--base-url"))
+    for name, url, flag in names:
+        check_model_access(name, url, url_flag=flag)
 
 
 def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bool,
