@@ -10,6 +10,7 @@ from argparse import Namespace
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from meta.climb.loop import Climb
 from meta.climb.config import ClimbConfig, SplitConfig, StopConfig
@@ -78,7 +79,8 @@ def _resume_config(args: Namespace) -> tuple[ClimbConfig, Path, str]:
     return config, run_dir, run_id
 
 
-def cmd_run(args: Namespace) -> int:
+def cmd_run(args: Namespace, report: bool = False) -> int:
+    """Start or resume a climb; ``report`` writes report.html at the end (the demo does)."""
     if args.resume:
         config, run_dir, run_id = _resume_config(args)
         check_models(config)
@@ -92,20 +94,31 @@ def cmd_run(args: Namespace) -> int:
     with Dashboard(console, live=not args.no_dashboard) as dashboard:
         ctx = build_context(config, run_dir, run_id, resume=bool(args.resume), view=dashboard, observer=dashboard)
         climb = Climb(ctx)
-        console.print(f"climb {run_id}: {len(ctx.train)} train / {len(ctx.heldout)} held-out tasks -> {run_dir}")
+        say(f"climb {run_id}: {len(ctx.train)} train / {len(ctx.heldout)} held-out tasks -> {run_dir}")
         for warning in ctx.warnings:
-            console.print(f"[yellow]warning: {warning}[/yellow]")
+            say(f"warning: {warning}", "yellow")
         state = asyncio.run(_run_with_signals(climb))
         if state is None:  # stopped now: trials clean up as they are cancelled; sweep whatever was mid-start
             sweep(ctx.client, {LABEL_RUN: run_id})
     if state is None:
-        console.print(f"[yellow]stopped now; containers removed. Resume with: climb run --resume {run_dir}[/yellow]")
+        say(f"stopped now; containers removed. Resume with: climb run --resume {run_dir}", "yellow")
         return 130
-    console.print(f"\nclimb ended: {state.stop_reason}")
+    say(f"\nclimb ended: {state.stop_reason}")
     if state.final:
-        console.print(format_table(state.final))
-    console.print(f"ledger: {run_dir / 'results.tsv'}   branch: climb/{run_id}")
+        say(format_table(state.final))
+    say(f"ledger: {run_dir / 'results.tsv'}   branch: climb/{run_id}")
+    if report:
+        from meta.report.folder import write_report  # matplotlib: loaded only once the climb is done
+
+        say(f"report: {write_report(run_dir).path}  (open it in a browser)", "bold")
+    else:
+        say(f"report: climb report {run_dir}")
     return 0
+
+
+def say(text: str, style: str = "") -> None:
+    """A line for people: never read as markup, never wrapped mid-path (a path stays copyable)."""
+    console.print(Text(text, style=style), soft_wrap=True, highlight=False)
 
 
 async def _run_with_signals(climb: Climb):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from meta.decide.rule import TrialRequest as ArmRequest
 from meta.ledger.store import Ledger
@@ -38,6 +40,11 @@ class Evaluator:
     ledger: Ledger
     infra_fraction: float = 0.5
     observer: SuiteObserver | None = None
+    announce: Callable[..., Any] | None = None
+    """Records an event (and tells the dashboard); the ledger alone when None."""
+
+    def _event(self, kind: str, **data: Any) -> None:
+        (self.announce or self.ledger.append_event)(kind, **data)
 
     def agent(self, agent_file: Path, label: str) -> HarnessAgent:
         return HarnessAgent(agent_file, self.models, self.jail, label=label)
@@ -49,12 +56,13 @@ class Evaluator:
         requests = [TrialRequest(self.tasks[task_id], rep, agent, tag)
                     for agent, task_id, repeats, tag in plan for rep in range(repeats)]
         started = time.monotonic()
+        self._event("batch_start", exp=exp, stage=stage, **({"step": step} if step else {}), trials=len(requests))
         suite = await run_trials(requests, self.runner, out_dir, semaphore=self.semaphore, observer=self.observer)
         infra = [r for r in suite.results if r.status == TrialStatus.INFRA_ERROR]
         kinds: dict[str, int] = defaultdict(int)
         for result in infra:
             kinds[result.error_kind or "unknown"] += 1
-        self.ledger.append_event("trial_batch", exp=exp, stage=stage, **({"step": step} if step else {}),
+        self._event("trial_batch", exp=exp, stage=stage, **({"step": step} if step else {}),
                                  trials=len(suite.results),
                                  infra=len(infra), infra_kinds=dict(kinds),
                                  seconds=round(time.monotonic() - started, 2), folder=str(out_dir))

@@ -15,24 +15,26 @@ def running_best(record: RunRecord) -> dict[str, Any]:
     """Candidate scores per experiment, and the incumbent's train and held-out lines.
 
     The train line moves only at a keep, as the dashboard's does (the incumbent's
-    ledger score); the held-out line is each row's held-out score of the incumbent.
+    ledger score); so does the held-out line (the held-out score a keep row carries).
     """
     rows = record.experiments
     candidates: dict[str, list[tuple[int, float | None, str]]] = defaultdict(list)
     train_x, train_y, held_x, held_y = [], [], [], []
-    current = None
+    current = held = None
     for row in rows:
         if row.status == "baseline" or row.status == "keep":
             current = row.train_score
+            # Only these rows carry a held-out score (older ledgers repeat it on every row).
+            held = row.heldout_score if row.heldout_score is not None else held
         if row.status != "baseline":
             score = None if row.status in UNSCORED else row.train_score
             candidates[row.status].append((row.exp, score, row.description))
         if current is not None:
             train_x.append(row.exp)
             train_y.append(current)
-        if row.heldout_score is not None:
+        if held is not None:
             held_x.append(row.exp)
-            held_y.append(row.heldout_score)
+            held_y.append(held)
     final = record.final_table or {}
     heldout = final.get("heldout") if isinstance(final.get("heldout"), dict) else {}
     final_point = None
