@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from meta.decide.records import STATISTIC_NAMES, STEP_NAMES
 from meta.ledger.row import SHORT_COMMIT
 
-STEPS = {"spot": "first look", "widen": "widened look", "full": "full suite", "sequential": "extra repeats",
-         "confirm": "confirmation"}
-"""The looks of a decision, by the step name its trial batches carry."""
 BATCH_STAGES = {"baseline": "baseline", "heldout": "held-out run", "smoke": "smoke test",
                 "spot_check": "meta-agent's spot check", "final": "final head-to-head", "transfer": "transfer runs"}
 GATES = {"static": "static gate", "smoke": "smoke test", "overfit": "overfitting review"}
-STATISTICS = {"perm_p": "permutation p", "perm_z_p": "permutation p (normal approximation)",
-              "screen_p": "screening p", "naive": "naive rule"}
 ROLES = {"meta": "meta-agent", "task": "task agent", "judge": "reviewer"}
 
 
@@ -81,7 +77,7 @@ def batch_stage(event: dict[str, Any]) -> str:
     """The human name of a trial batch's stage: ``deciding: full suite``, ``held-out run``."""
     stage = str(event.get("stage") or "")
     if stage == "decide":
-        return f"deciding: {STEPS.get(str(event.get('step') or ''), 'measuring')}"
+        return f"deciding: {STEP_NAMES.get(str(event.get('step') or ''), 'measuring')}"
     return BATCH_STAGES.get(stage, stage.replace("_", " ") or "trials")
 
 
@@ -131,7 +127,7 @@ def _decision(e: dict[str, Any]) -> str:
     if isinstance(e.get("delta_se"), (int, float)) and e.get("delta_se"):
         stats += f" ± {e['delta_se']:.3f}"
     if e.get("bound") is not None:
-        stats += f", {STATISTICS.get(str(e.get('statistic')), 'p')} {p_value(e['bound'])}"
+        stats += f", {STATISTIC_NAMES.get(str(e.get('statistic')), 'p')} {p_value(e['bound'])}"
     verdict = "keep" if e.get("verdict") == "keep" else "discard"
     return f"decision: {verdict} ({stats}, {_plural(e.get('trials'), 'trial')}). {clip_words(e.get('reason'), 220)}"
 
