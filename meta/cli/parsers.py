@@ -170,7 +170,7 @@ def _climb_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-n", "--concurrency", type=int, default=4, help="trials at once")
     p.add_argument("--out", type=Path, help="run folder (default: runs/<run-id>)")
     p.add_argument("--resume", type=existing_dir, metavar="RUN_DIR",
-                   help="continue a stopped or killed climb (new stop conditions may be given)")
+                   help="continue a stopped or killed climb; new stop conditions may be given (default: a new climb)")
     p.set_defaults(func="meta.cli.climb:cmd_run")
 
 
@@ -194,7 +194,8 @@ def _pairings_commands(sub: argparse._SubParsersAction) -> None:
                    help="repeats per held-out task of each final agent with the other task models (0 skips)")
     p.add_argument("-n", "--concurrency", type=int, help="trials at once across ALL cells (default: 4)")
     p.add_argument("--out", type=Path, help="pairings folder (default: runs/<run-id>)")
-    p.add_argument("--resume", type=existing_dir, metavar="DIR", help="continue a stopped or killed pairings study")
+    p.add_argument("--resume", type=existing_dir, metavar="DIR",
+                   help="continue a stopped or killed pairings study (default: a new study)")
     p.set_defaults(func="meta.cli.pairings:cmd_pairings")
 
     p = _command(sub, "report", "write report.html (and PNGs) for a climb run or a pairings folder",

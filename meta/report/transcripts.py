@@ -52,6 +52,10 @@ def _load(path: Path) -> dict[str, Any]:
     return doc if isinstance(doc, dict) else {"_error": f"{path.name} is not a JSON object"}
 
 
+def _count(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else "?"
+
+
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, indent=1, ensure_ascii=False)
 
@@ -74,7 +78,7 @@ def render(doc: dict[str, Any], source: Path, base: Path, *, attempt: int, attem
     title = "Conversation" if attempts == 1 else f"Attempt {attempt} of {attempts}"
     facts = [f"outcome <b>{esc(extra.get('outcome', 'unfinished (the process was killed)'))}</b>",
              f"{esc(final.get('total_steps', len(doc.get('steps') or [])))} steps",
-             f"{esc(final.get('total_prompt_tokens', '?'))} prompt / {esc(final.get('total_completion_tokens', '?'))} "
+             f"{_count(final.get('total_prompt_tokens'))} prompt / {_count(final.get('total_completion_tokens'))} "
              f"completion tokens", f"${float(final.get('total_cost_usd') or 0):.4f}",
              f'<a href="{href(source, base)}">ATIF file</a>']
     head = f"<h2>{esc(title)}</h2><p class=\"note\">{' · '.join(facts)}</p>"
@@ -115,8 +119,8 @@ def _step(step: dict[str, Any], turn: int) -> str:
         return f"<h3>user</h3>{_block(message)}"
     metrics = step.get("metrics") if isinstance(step.get("metrics"), dict) else {}
     stop = (metrics.get("extra") or {}).get("stop_reason") if isinstance(metrics.get("extra"), dict) else None
-    parts = [f"<h3>turn {turn}</h3><p class=\"note\">{esc(metrics.get('prompt_tokens', '?'))} prompt / "
-             f"{esc(metrics.get('completion_tokens', '?'))} completion tokens · "
+    parts = [f"<h3>turn {turn}</h3><p class=\"note\">{_count(metrics.get('prompt_tokens'))} prompt / "
+             f"{_count(metrics.get('completion_tokens'))} completion tokens · "
              f"${float(metrics.get('cost_usd') or 0):.4f} · stop: {esc(stop or '?')}</p>"]
     if step.get("reasoning_content"):
         parts.append('<p class="call">thinking</p>' + _block(_text(step["reasoning_content"]), "thinking",
