@@ -10,7 +10,7 @@ import pytest
 from meta.proposer.reach import Reach, TrialIndex
 from meta.proposer.session import NUDGE, Proposer, ProposerSetup
 from meta.proposer.tools import ToolSetup
-from meta.proposer.transcript import Transcript, brief_call
+from meta.proposer.transcript import Transcript, brief_call, recorded
 from models import ModelRequestError, create_model
 from tests.atif_check import check_atif
 from tests.fakes.messages_api import message_body
@@ -58,7 +58,7 @@ async def test_a_finished_proposal_keeps_thinking_tool_calls_results_tokens_and_
         message_body(tool_uses=[{"id": "d", "name": "finish", "input": {
             "description": "ask for a final check", "hypothesis": "fewer unverified answers",
             "failure_class": "no self-check"}}], usage=USAGE)])
-    proposal = await proposer.run()
+    proposal = await recorded(proposer.run(), transcript)
     doc = load(transcript)
     assert proposal.finished and proposal.turns == 4
     steps = doc["steps"]
@@ -87,7 +87,7 @@ async def test_a_failed_proposal_leaves_its_conversation_and_the_error(tmp_path,
         message_body(tool_uses=[{"id": "a", "name": "list_files", "input": {}}], usage=USAGE)])
     fake_llm_server.enqueue_error(400, "prompt is too long: 210000 tokens > 200000 maximum")
     with pytest.raises(ModelRequestError):
-        await proposer.run()
+        await recorded(proposer.run(), transcript)
     doc = load(transcript)
     assert [s["source"] for s in doc["steps"]] == ["system", "user", "agent"]
     assert doc["steps"][2]["observation"]["results"][0]["content"].startswith("task_agent/")
@@ -98,9 +98,10 @@ async def test_a_failed_proposal_leaves_its_conversation_and_the_error(tmp_path,
 async def test_a_proposal_out_of_turns_says_so(tmp_path, fake_llm_server):
     proposer, transcript, _ = setup(tmp_path, fake_llm_server, [message_body(text="hmm", usage=USAGE)] * 2,
                                     max_turns=2)
-    proposal = await proposer.run()
+    proposal = await recorded(proposer.run(), transcript)
     assert not proposal.finished
-    assert load(transcript)["final_metrics"]["extra"]["outcome"] == "out_of_turns"
+    extra = load(transcript)["final_metrics"]["extra"]
+    assert extra["outcome"] == "unfinished" and extra["proposal"]["description"] == proposal.description
 
 
 def test_a_tool_call_in_a_few_words():

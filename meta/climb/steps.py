@@ -17,7 +17,7 @@ from meta.gates.overfit import GateResult, gate
 from meta.gates.static import compile_error, model_violation, scoring_reference, task_model
 from meta.proposer.session import Proposer, ProposerSetup
 from meta.proposer.tools import Proposal, ToolSetup
-from meta.proposer.transcript import TRANSCRIPT_FILE, Transcript
+from meta.proposer.transcript import TRANSCRIPT_FILE, Transcript, recorded
 from meta.workspace.scope import count_complexity
 from models import ModelRequestError, ScriptExhaustedError, create_model
 from sandbox.results import TrialResult, TrialStatus
@@ -88,11 +88,11 @@ async def _converse(climb: ClimbHandle, exp: int, exp_dir: Path) -> Proposal:
         train_scores=ctx.train_means(climb.state.record),
         experiments=ctx.ledger.summary_for_proposer(last_n=climb.state.exp + 1, hidden_tasks=ctx.heldout))
     try:
-        proposal = await Proposer(ProposerSetup(
+        proposal = await recorded(Proposer(ProposerSetup(
             model=model, program=ctx.program, tools=tools,
             ledger_summary=ctx.ledger.summary_for_proposer(hidden_tasks=ctx.heldout),
             max_turns=config.meta_max_turns, allowed_models=config.allowed_models,
-            task_model_fixed=config.task_model is not None, transcript=transcript)).run()
+            task_model_fixed=config.task_model is not None, transcript=transcript)).run(), transcript)
     finally:
         await model.aclose()
     climb.event("proposal", exp=exp, description=proposal.description, hypothesis=proposal.hypothesis,

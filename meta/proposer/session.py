@@ -8,7 +8,7 @@ from typing import Any
 from meta.proposer.prompts import META_SYSTEM_PROMPT, first_message
 from meta.proposer.reach import ToolRefused
 from meta.proposer.tools import Finished, MetaTools, Proposal, ToolSetup
-from meta.proposer.transcript import Transcript
+from meta.proposer.transcript import NOT_RECORDED, Transcript
 from models import ModelClient
 from models.messages import tool_result
 
@@ -28,7 +28,7 @@ class ProposerSetup:
     allowed_models: list[str] | None = None
     task_model_fixed: bool = False
     transcript: Transcript | None = None
-    """Where the conversation is recorded as it goes (None: not kept)."""
+    """Records the conversation as it goes (the caller closes it, however the run ends)."""
 
 
 class Proposer:
@@ -37,45 +37,28 @@ class Proposer:
     def __init__(self, setup: ProposerSetup):
         self.s = setup
         self.tools = MetaTools(setup.tools)
+        self.record = setup.transcript or NOT_RECORDED
 
     async def run(self) -> Proposal:
         """Converse until the model calls finish or the turns run out.
 
-        The transcript, when there is one, is closed however the conversation ends.
-
         Raises:
             ModelUnavailableError / ModelAuthError: the caller pauses or stops the climb.
         """
-        record = self.s.transcript
-        try:
-            proposal = await self._converse()
-        except BaseException as exc:
-            if record:
-                record.close("failed", error=f"{type(exc).__name__}: {exc}"[:2000])
-            raise
-        if record:
-            record.close("finished" if proposal.finished else "out_of_turns", proposal=proposal)
-        return proposal
-
-    async def _converse(self) -> Proposal:
-        s, t, record = self.s, self.s.tools, self.s.transcript
-        first = first_message(
+        s, t = self.s, self.s.tools
+        messages: list[dict[str, Any]] = [{"role": "user", "content": first_message(
             program=s.program, agent_path=t.agent_path, agent_source=self.tools.agent_file.read_text(),
             ledger_summary=s.ledger_summary, train_scores=t.train_scores, spot_budget=t.spot_budget,
-            allowed_models=s.allowed_models, task_model_fixed=s.task_model_fixed)
-        messages: list[dict[str, Any]] = [{"role": "user", "content": first}]
-        if record:
-            record.begin(META_SYSTEM_PROMPT, first)
+            allowed_models=s.allowed_models, task_model_fixed=s.task_model_fixed)}]
+        self.record.begin(META_SYSTEM_PROMPT, messages[0]["content"])
         specs = self.tools.specs()
         for turn in range(1, s.max_turns + 1):
             reply = await s.model.complete(messages, system=META_SYSTEM_PROMPT, tools=specs, max_tokens=s.max_tokens)
             messages.append({"role": "assistant", "content": reply.content})
-            if record:
-                record.reply(turn, reply)
+            self.record.reply(turn, reply)
             if not reply.tool_calls:
                 messages.append({"role": "user", "content": NUDGE})
-                if record:
-                    record.user(NUDGE)
+                self.record.user(NUDGE)
                 continue
             results = []
             for call in reply.tool_calls:
@@ -83,15 +66,13 @@ class Proposer:
                     output = await self.tools.call(call.name, call.arguments, call.parse_error)
                 except Finished as done:
                     done.proposal.turns, done.proposal.spot_trials = turn, self.tools.spent
-                    if record:
-                        record.results([*results, tool_result(call.id, "submitted for evaluation")])
+                    self.record.results([*results, tool_result(call.id, "submitted for evaluation")])
                     return done.proposal
                 except ToolRefused as exc:
                     results.append(tool_result(call.id, str(exc), is_error=True))
                 else:
                     results.append(tool_result(call.id, output))
-                if record:
-                    record.results(results)
+            self.record.results(results)
             messages.append({"role": "user", "content": results})
         return Proposal(description="(the meta-agent did not call finish)", finished=False,
                         turns=s.max_turns, spot_trials=self.tools.spent)

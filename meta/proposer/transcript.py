@@ -9,14 +9,14 @@ its conversation behind, and tools that read ATIF read these too. What it holds:
   the model returns them), tool calls, and ``metrics`` (prompt / completion / cached tokens,
   cost in USD, ``extra.stop_reason``); the tool results are its ``observation``;
 - ``user`` steps for the loop's nudges;
-- ``final_metrics``: token and cost totals, and in ``extra`` the outcome (``finished``,
-  ``out_of_turns`` or ``failed``), the proposal (description, hypothesis, failure class,
-  targeted tasks) or the error, and the duration.
+- ``final_metrics``: token and cost totals, and in ``extra`` the outcome (``finished``;
+  ``unfinished``, whose proposal says why; or ``failed``), the proposal (description,
+  hypothesis, failure class, targeted tasks) or the error, and the duration.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version as package_version
 from pathlib import Path
 from typing import Any
@@ -102,3 +102,30 @@ class Transcript:
         if error:
             extra["error"] = error
         self.trajectory.finalize(extra)
+
+
+class _NotRecorded:
+    """A conversation nobody keeps (the default, e.g. in unit tests of the session)."""
+
+    def begin(self, system: str, first_message: str) -> None: ...
+
+    def reply(self, turn: int, reply: Reply) -> None: ...
+
+    def results(self, results: list[dict[str, Any]]) -> None: ...
+
+    def user(self, text: str) -> None: ...
+
+
+NOT_RECORDED = _NotRecorded()
+
+
+async def recorded(conversation: Awaitable[Any], transcript: Transcript) -> Any:
+    """Await a proposal conversation and close its transcript with how it ended: ``finished``,
+    ``unfinished`` (the proposal's description says why), or ``failed`` with the error."""
+    try:
+        proposal = await conversation
+    except BaseException as exc:
+        transcript.close("failed", error=f"{type(exc).__name__}: {exc}"[:2000])
+        raise
+    transcript.close("finished" if proposal.finished else "unfinished", proposal=proposal)
+    return proposal
