@@ -135,6 +135,9 @@ class Dashboard:
 
     def _limits(self, now: float) -> str:
         s = self.state
+        if s.stage in ("finished", "final head-to-head"):
+            return "a limit was reached: " + ("the climb has ended" if s.stage == "finished" else
+                                              "the final head-to-head is running")
         eta = s.climb_eta(now)
         ends = f"ends in about {duration(eta[0])} ({eta[1]}), then the final head-to-head" if eta else \
             "no limit reached soon" if any(v is not None for v in s.limits.values()) else \

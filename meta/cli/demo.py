@@ -5,8 +5,8 @@ agent that gives up early unless its system prompt asks it to check its work;
 then it runs the task's reference solution. The scripted meta-agent proposes
 that prompt line (kept), then a cosmetic edit (discarded). Everything else is
 real: Docker trials, the jail, the gates, the keep rule, the ledger, resume. It uses the
-first 8 tasks and short final repeats by default, so it ends in about a minute, with the
-report's path.
+first 8 tasks and a final head-to-head on held-out only, twice per task, so it ends in about
+a minute, with the report's path.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def cmd_demo(args: Namespace) -> int:
     repo = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True).stdout.strip()
     argv = ["run", *(str(t.path) for t in tasks), "--repo", repo or ".", "--meta-model", f"scripted:{scripts / 'meta.json'}",
             "--task-model", f"scripted:{scripts / 'task.json'}", "--judge-model", f"scripted:{scripts / 'judge.json'}",
-            "--max-experiments", "2", "--baseline-repeats", "1", "--final-repeats", "2", "1",
+            "--max-experiments", "2", "--baseline-repeats", "1", "--final-repeats", "2", "0",
             "-n", str(args.concurrency), "--out", str(run_dir)]
     if args.no_dashboard:
         argv.append("--no-dashboard")
