@@ -167,3 +167,21 @@ def test_a_trajectory_written_by_the_agent_is_shown_as_text_and_clipped():
     assert "[bold red]not markup[/]" in lines[1] and "more characters" in lines[1]
     assert '$ run_shell: {"command": 42}' in lines[2] and "$ ?: null" in lines[3]
     assert clip("\n".join(f"line {i}" for i in range(100)), 12).count("\n") == 12
+
+
+def test_tamper_flags_in_result_json_are_shown(tmp_path):
+    """The sandbox's tamper audit, when result.json has one: flags named, anything else ignored."""
+    from meta.cli.spot import tamper_lines
+
+    result = tmp_path / "result.json"
+    result.write_text(json.dumps({"tamper": {"available": True, "flags": [
+        {"path": "/usr/bin/python3", "change": "modified", "reason": "a command on PATH was replaced"}]}}))
+    lines = [line.plain for line in tamper_lines(result)]
+    assert lines[0] == "tamper audit: 1 change(s) that could sway the verifier"
+    assert lines[1] == "  modified /usr/bin/python3: a command on PATH was replaced"
+    result.write_text(json.dumps({"tamper": {"available": True, "flags": []}}))
+    assert tamper_lines(result) == []
+    result.write_text(json.dumps({"status": "ok"}))  # a sandbox without the audit
+    assert tamper_lines(result) == []
+    result.write_text("not json")
+    assert tamper_lines(result) == []

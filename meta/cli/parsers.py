@@ -123,7 +123,8 @@ def _climb_options(p: argparse.ArgumentParser, stop) -> None:
     stop.add_argument("--max-experiments", type=int, help="stop after this many experiments (default: no limit)")
     stop.add_argument("--budget-usd", type=float,
                       help="stop once this much is spent, all models together (default: no limit)")
-    stop.add_argument("--plateau", type=int, help="stop after N experiments in a row without a keep (default: no limit)")
+    stop.add_argument("--plateau", type=int,
+                      help="stop after N experiments in a row without a keep (default: no limit)")
     p.add_argument("--judge-model", help="the anti-overfitting reviewer (default: the meta model)")
     p.add_argument("--base-url", help="an Anthropic/OpenAI-compatible server for the task model "
                    "(default: the vendor's API, or ANTHROPIC_BASE_URL / OPENAI_BASE_URL)")

@@ -52,8 +52,8 @@ def experiments_table(record: RunRecord, out: Path, transcripts: dict[int, str])
             "the keep rule gave. Train is the candidate's score, or the incumbent's after a keep; held-out is "
             "shown where the incumbent changed. Each experiment links to the meta-agent's conversation that "
             "proposed it, its trial folders and, below, its diff.")
-    return section("All experiments", note, f'<div class="wide">{table(headers, rows, numeric=(0, 2, 3, 4, 5, 7, 8, 9))}'
-                   "</div>", "experiments")
+    body = table(headers, rows, numeric=(0, 2, 3, 4, 5, 7, 8, 9))
+    return section("All experiments", note, f'<div class="wide">{body}</div>', "experiments")
 
 
 def _n(value: float | None, digits: int = 3, signed: bool = False) -> str:
