@@ -17,6 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
+    "MissingKeyError": "models.errors",
     "ModelAuthError": "models.errors",
     "ModelClient": "models.base",
     "ModelConfigError": "models.errors",
@@ -52,6 +53,7 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:  # the same names, for type checkers (``X as X`` marks a re-export)
     from models.base import ModelClient as ModelClient
+    from models.errors import MissingKeyError as MissingKeyError
     from models.errors import ModelAuthError as ModelAuthError
     from models.errors import ModelConfigError as ModelConfigError
     from models.errors import ModelContextError as ModelContextError

@@ -11,7 +11,7 @@ import anthropic
 
 from models.messages import Reply, Usage
 from models.base import AccountedClient, check_settings, check_tool_choice, thinking_on
-from models.errors import ModelConfigError, ModelError, ModelRequestError
+from models.errors import MissingKeyError, ModelError, ModelRequestError
 from models.pricing import PriceTable
 from models.retry import RetryPolicy, call_with_retries, classify_sdk_error
 from models.usage import UsageTracker
@@ -63,11 +63,8 @@ class AnthropicClient(AccountedClient):
         auth_token = None if api_key else os.environ.get("ANTHROPIC_AUTH_TOKEN") or None
         if api_key is None and auth_token is None:
             if base_url is None:
-                raise ModelConfigError(
-                    "no API key: set ANTHROPIC_API_KEY, or point ANTHROPIC_BASE_URL / --base-url "
-                    "at an Anthropic-compatible server",
-                    provider=PROVIDER,
-                )
+                raise MissingKeyError(key_var="ANTHROPIC_API_KEY", url_var="ANTHROPIC_BASE_URL",
+                                      server="an Anthropic-compatible server", provider=PROVIDER)
             api_key = PLACEHOLDER_KEY
         # Credentials are passed explicitly so the SDK does not go looking for
         # profiles on disk; max_retries=0 because call_with_retries is the one layer.

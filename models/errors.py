@@ -39,6 +39,21 @@ class ModelConfigError(ModelError):
     """The client cannot be built: missing API key, unknown provider, bad name or file."""
 
 
+class MissingKeyError(ModelConfigError):
+    """No API key and no compatible server to use instead. The message names the variables
+    and the command-line flag that set the server (``with_flag`` swaps it: the meta model's
+    server is set by another flag than the task model's)."""
+
+    def __init__(self, *, key_var: str, url_var: str, server: str, provider: str,
+                 flag: str = "--base-url") -> None:
+        self.key_var, self.url_var, self.server, self.flag = key_var, url_var, server, flag
+        super().__init__(f"no API key: set {key_var}, or point {url_var} / {flag} at {server}", provider=provider)
+
+    def with_flag(self, flag: str) -> MissingKeyError:
+        return MissingKeyError(key_var=self.key_var, url_var=self.url_var, server=self.server,
+                               provider=self.provider, flag=flag)
+
+
 class ModelAuthError(ModelError):
     """Credentials were refused (401/403/402). Never retried."""
 

@@ -11,7 +11,7 @@ import openai
 
 from models.messages import Reply
 from models.base import AccountedClient, check_settings, check_tool_choice
-from models.errors import ModelConfigError, ModelError, ModelUnavailableError
+from models.errors import MissingKeyError, ModelError, ModelUnavailableError
 from models.openai_convert import from_chat_completion, to_chat_messages, to_chat_tools
 from models.pricing import PriceTable
 from models.retry import RetryPolicy, call_with_retries, classify_sdk_error
@@ -43,11 +43,9 @@ class OpenAIClient(AccountedClient):
         api_key = os.environ.get("OPENAI_API_KEY") or None
         if api_key is None:
             if base_url is None:
-                raise ModelConfigError(
-                    "no API key: set OPENAI_API_KEY, or point OPENAI_BASE_URL / --base-url at an "
-                    "OpenAI-compatible server (vLLM, Ollama, llama.cpp)",
-                    provider=PROVIDER,
-                )
+                raise MissingKeyError(key_var="OPENAI_API_KEY", url_var="OPENAI_BASE_URL",
+                                      server="an OpenAI-compatible server (vLLM, Ollama, llama.cpp)",
+                                      provider=PROVIDER)
             api_key = PLACEHOLDER_KEY
         self._max_tokens_field = max_tokens_field(base_url)
         self._client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0)

@@ -12,7 +12,14 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.errors import ModelAuthError, ModelConfigError, ModelError, ModelRequestError, ModelUnavailableError
+from models.errors import (
+    MissingKeyError,
+    ModelAuthError,
+    ModelConfigError,
+    ModelError,
+    ModelRequestError,
+    ModelUnavailableError,
+)
 from models.factory import create_model, parse_model_name
 from models.retry import RetryPolicy
 
@@ -32,6 +39,8 @@ class Probe:
     """Who will call it (for messages); two roles on one endpoint are probed once."""
     thinking: str | int | None = None
     effort: str | None = None
+    flag: str = field(default="--base-url", compare=False)
+    """The command-line flag that sets this endpoint's server, named when its key is missing."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,8 @@ async def probe(target: Probe, *, retry: RetryPolicy = PROBE_RETRY) -> ProbeResu
     label = f"{target.role} model {target.model} at {where}"
     try:
         client = create_model(target.model, role=target.role, base_url=target.base_url, retry=retry)
+    except MissingKeyError as exc:
+        return ProbeResult(target, error=f"{label}: {exc.with_flag(target.flag)}")
     except ModelConfigError as exc:
         return ProbeResult(target, error=f"{label}: {exc}")
     try:

@@ -128,6 +128,7 @@ def test_run_without_api_key_fails_in_seconds_naming_the_variable(tmp_path):
                           env={k: v for k, v in os.environ.items() if "ANTHROPIC" not in k})
     assert proc.returncode == 3
     assert "ANTHROPIC_API_KEY" in proc.stderr and "ANTHROPIC_BASE_URL" in proc.stderr
+    assert "--meta-base-url" in proc.stderr  # the meta model's server has its own flag
     assert time.monotonic() - started < 20
     assert not (tmp_path / "run").exists()  # nothing written before the check
     # Scripted meta and judge, but agent.py's own MODEL needs a key: that fails up front too,
@@ -138,6 +139,7 @@ def test_run_without_api_key_fails_in_seconds_naming_the_variable(tmp_path):
                           capture_output=True, text=True, timeout=60,
                           env={k: v for k, v in os.environ.items() if "ANTHROPIC" not in k})
     assert proc.returncode == 3 and "ANTHROPIC_API_KEY" in proc.stderr, proc.stderr
+    assert "--base-url" in proc.stderr and "--meta-base-url" not in proc.stderr  # the task model's flag
     assert not (tmp_path / "run2" / "state.json").exists()
 
 

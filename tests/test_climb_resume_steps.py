@@ -34,11 +34,11 @@ class KillAfter:
     def __init__(self, **matches):
         self.matches = matches
 
-    def on_event(self, event, climb):
+    def on_event(self, event):
         if all(event.get(key) == value for key, value in self.matches.items()):
             raise Killed(f"killed after {event}")
 
-    def on_row(self, row, climb):
+    def on_row(self, row):
         pass
 
 

@@ -44,6 +44,17 @@ def test_rows_round_trip_exactly(tmp_path):
     assert line == "4\t\tcrash\t\t\t\t\t\t\t\t\t\tagent.py raised at import"
 
 
+def test_rows_are_written_for_people(tmp_path):
+    """Short hashes and rounded statistics (the exact values stay in events.jsonl)."""
+    ledger = Ledger(tmp_path)
+    ledger.append_row(row(1, "keep", commit="0123abcd" * 5, train_score=2 / 3, train_se=0.0312345, delta=-0.00001,
+                          p_or_bound=0.0004997501249375312, heldout_score=0.55559, cost_usd=0.0123456789))
+    line = (tmp_path / "results.tsv").read_text().splitlines()[1].split("\t")
+    assert line[:9] == ["1", "0123abcd01", "keep", "0.6667", "0.0312", "0.0", "0.0005", "0.5556", ""]
+    assert line[9] == "0.012346"
+    assert ledger.rows()[0].commit == "0123abcd01"
+
+
 def test_descriptions_are_flattened_to_one_cell(tmp_path):
     ledger = Ledger(tmp_path)
     ledger.append_row(row(1, description="  first line\n\tsecond\r\nthird\u2028fourth  "))

@@ -86,8 +86,16 @@ def test_families_and_labels():
     assert model_family("openai:Qwen/Qwen2.5-7B-Instruct") == "qwen"
     assert model_family("scripted:/x/a.meta.json") == model_family("scripted:/y/a.task.json") == "a"
     labels = model_labels(["scripted:/x/a.json", "scripted:/y/a.json", "anthropic:claude-haiku-4-5"])
-    assert labels == {"scripted:/x/a.json": "a", "scripted:/y/a.json": "a-2",
+    assert labels == {"scripted:/x/a.json": "x-a", "scripted:/y/a.json": "y-a",
                       "anthropic:claude-haiku-4-5": "claude-haiku-4-5"}
+    # Each label comes from its own id: no counters that could be mistaken for another model's name.
+    assert model_labels(["openai:smol", "openai:smol", "openai:smol2"]) == {"openai:smol": "smol",
+                                                                          "openai:smol2": "smol2"}
+    assert model_labels(["scripted:/m/smol.json", "openai:smol", "openai:smol-2"]) == {
+        "scripted:/m/smol.json": "m-smol", "openai:smol": "openai-smol", "openai:smol-2": "smol-2"}
+    assert model_labels(["openai:a__b"]) == {"openai:a__b": "a_b"}  # "__" separates a cell name's parts
+    same = model_labels(["openai:x y", "openai:x?y"])  # different ids, the same once made folder-safe
+    assert len(set(same.values())) == 2 and all(v.startswith("openai-x-y-") for v in same.values())
 
 
 def test_cells_share_the_split_and_vary_the_sampling_seed(tmp_path):

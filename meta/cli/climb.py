@@ -10,6 +10,7 @@ from argparse import Namespace
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from durable import write_atomic
 from meta.climb.loop import Climb
@@ -48,7 +49,7 @@ def config_from_args(args: Namespace) -> ClimbConfig:
                         heldout=[t.strip() for t in heldout.split(",") if t.strip()] if heldout else None)
     return ClimbConfig(
         tasks=[p.resolve() for p in args.tasks], repo=git_root(Path(args.repo)), agent_path=args.agent_path,
-        program=Path(args.program).resolve() if args.program else None, meta_model=args.meta_model,
+        program=_program(args), meta_model=args.meta_model,
         task_model=args.task_model, judge_model=args.judge_model,
         allowed_models=[m.strip() for m in args.allowed_models.split(",")] if args.allowed_models else None,
         base_url=args.base_url, meta_base_url=args.meta_base_url, split=split, stop=stop,
@@ -56,9 +57,20 @@ def config_from_args(args: Namespace) -> ClimbConfig:
         decide=DecideConfig(rule=args.rule, **({"alpha": args.alpha} if args.alpha is not None else {})),
         jail=JailConfig(kind=args.jail),
         baseline_repeats=args.baseline_repeats, concurrency=args.concurrency, seed=args.seed,
+        final_heldout_repeats=args.final_repeats[0], final_train_repeats=args.final_repeats[1],
         spot_budget=args.spot_budget, meta_max_turns=args.meta_max_turns, meta_thinking=meta_thinking,
         judge_thinking=judge_thinking,
     )
+
+
+def _program(args: Namespace) -> Path | None:
+    """--program, else a program.md here or at the repository's top, else none (no directives)."""
+    if args.program:
+        return Path(args.program).resolve()
+    for where in (Path("program.md"), Path(args.repo) / "program.md"):
+        if where.is_file():
+            return where.resolve()
+    return None
 
 
 def _resume_config(args: Namespace) -> tuple[ClimbConfig, Path, str]:
@@ -77,7 +89,8 @@ def _resume_config(args: Namespace) -> tuple[ClimbConfig, Path, str]:
     return config, run_dir, run_id
 
 
-def cmd_run(args: Namespace) -> int:
+def cmd_run(args: Namespace, report: bool = False) -> int:
+    """Start or resume a climb; ``report`` writes report.html at the end (the demo does)."""
     if args.resume:
         config, run_dir, run_id = _resume_config(args)
         busy = check_models([config], [agent_source(config, run_dir)])
@@ -95,21 +108,32 @@ def cmd_run(args: Namespace) -> int:
     with Dashboard(console, live=not args.no_dashboard) as dashboard:
         ctx = build_context(config, run_dir, run_id, resume=bool(args.resume), view=dashboard, observer=dashboard)
         climb = Climb(ctx)
-        console.print(f"climb {run_id}: {len(ctx.train)} train / {len(ctx.heldout)} held-out tasks -> {run_dir}")
+        say(f"climb {run_id}: {len(ctx.train)} train / {len(ctx.heldout)} held-out tasks -> {run_dir}")
         for warning in ctx.warnings:
-            console.print(f"[yellow]warning: {warning}[/yellow]")
+            say(f"warning: {warning}", "yellow")
         state = asyncio.run(_run_with_signals(climb))
         if state is None:  # stopped now: trials clean up as they are cancelled; sweep whatever was mid-start
             ctx.evaluator.trials.sweep()
     if state is None:
-        console.print(f"[yellow]stopped now; containers removed. Resume with: climb run --resume {run_dir}[/yellow]")
+        say(f"stopped now; containers removed. Resume with: climb run --resume {run_dir}", "yellow")
         return 130
-    console.print(f"\nclimb ended: {state.stop_reason}")
+    say(f"\nclimb ended: {state.stop_reason}")
     if state.final:
-        console.print(format_table(state.final))
-    console.print(f"spend: {spend_text(spend_by_role(ctx.tracker.by_role()))}", highlight=False)
-    console.print(f"ledger: {run_dir / 'results.tsv'}   branch: climb/{run_id}")
+        say(format_table(state.final))
+    say(f"spend: {spend_text(spend_by_role(ctx.tracker.by_role()))}")
+    say(f"ledger: {run_dir / 'results.tsv'}   branch: climb/{run_id}")
+    if report:
+        from meta.report.folder import write_report  # matplotlib: loaded only once the climb is done
+
+        say(f"report: {write_report(run_dir).path}  (open it in a browser)", "bold")
+    else:
+        say(f"report: climb report {run_dir}")
     return 0
+
+
+def say(text: str, style: str = "") -> None:
+    """A line for people: never read as markup, never wrapped mid-path (a path stays copyable)."""
+    console.print(Text(text, style=style), soft_wrap=True, highlight=False)
 
 
 async def _run_with_signals(climb: Climb):

@@ -12,8 +12,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from meta.cli.climb import config_from_args
+from meta.cli.narrate import clip_words, describe, describe_row, stage_after
 from meta.climb.errors import SetupError
 from meta.climb.preflight import agent_source, check_models
 from meta.pairings.study import PairingsRun, run_pairings
@@ -146,13 +148,13 @@ class CellsView:
     def done(self, cell: Cell) -> None:
         if cell.name in self.cells:  # cells finished by an earlier attempt have no line
             self.cells[cell.name]["stage"] = "done"
-            self._say(f"[bold]{cell.name}[/bold]: finished")
+            self._say(Text(f"{cell.name}: finished"))
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: Text) -> None:
         if self._live:
             self._live.update(self.render())
         else:
-            self.console.print(text)
+            self.console.print(text, soft_wrap=True)
 
     def trial_started(self, spec: Any) -> None:
         self.running += 1
@@ -174,8 +176,8 @@ class CellsView:
             return "-" if v is None else f"{v:.3f}"
 
         for name, cell in self.cells.items():
-            table.add_row(name, cell["stage"], str(cell["exp"]), fmt(cell["train"]), fmt(cell["heldout"]),
-                          cell["last"][:60])
+            table.add_row(Text(name), Text(cell["stage"]), str(cell["exp"]), fmt(cell["train"]),
+                          fmt(cell["heldout"]), Text(clip_words(cell["last"], 70)))
         return table
 
 
@@ -185,19 +187,20 @@ class _CellView:
     def __init__(self, parent: CellsView, name: str):
         self.parent, self.name = parent, name
 
-    def on_event(self, event: dict[str, Any], climb: Any) -> None:
+    def on_event(self, event: dict[str, Any]) -> None:
         cell = self.parent.cells[self.name]
-        cell["exp"] = event.get("exp") if event.get("exp") is not None else cell["exp"]
-        cell["stage"] = event["kind"] if event["kind"] != "trial_batch" else event.get("stage", "trials")
-        if event["kind"] in ("pause", "resume_run"):
-            self.parent._say(f"{self.name}: {event['kind']} {event.get('reason') or event.get('cause') or ''}")
+        if isinstance(event.get("exp"), int):
+            cell["exp"] = event["exp"]
+        cell["stage"] = stage_after(event, cell["stage"])
+        if event["kind"] in ("pause", "resume_run", "stop"):
+            self.parent._say(Text(f"{self.name}: {describe(event)}"))
         elif self.parent._live:
             self.parent._live.update(self.parent.render())
 
-    def on_row(self, row: Any, climb: Any) -> None:
+    def on_row(self, row: Any) -> None:
         cell = self.parent.cells[self.name]
-        incumbent = climb.state.incumbent
-        if incumbent is not None:
-            cell["train"], cell["heldout"] = incumbent.train_score, incumbent.heldout_score
-        cell["last"] = f"exp {row.exp} {row.status}: {row.description}"
-        self.parent._say(f"{self.name}: exp {row.exp} [bold]{row.status}[/bold]  {row.description}")
+        if row.status in ("baseline", "keep"):
+            cell["train"], cell["heldout"] = row.train_score, row.heldout_score
+        if row.status != "stop":
+            cell["last"] = describe_row(row)
+            self.parent._say(Text(f"{self.name}: {cell['last']}"))

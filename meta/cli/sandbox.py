@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from meta.cli.progress import SuiteProgress
 from meta.ledger.runs import new_run_dir
@@ -58,8 +59,9 @@ def cmd_suite(args: Namespace) -> int:
         table.add_row(task, f"{mean:.3f}", str(counts.get(task, 0)))
     Console().print(table)
     mean = summary["mean_reward"]
+    counts = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in summary["status_counts"].items())
     console.print(f"mean reward {mean:.3f}" if mean is not None else "no scored trials",
-                  f" status {summary['status_counts']}  -> {run_dir / 'suite.json'}")
+                  f"  ({counts})  -> {run_dir / 'suite.json'}", soft_wrap=True, highlight=False)
     return 0 if not found.errors else 1
 
 
@@ -132,8 +134,8 @@ def cmd_tasks_check(args: Namespace) -> int:
             table.add_column(col)
         fmt = lambda v: "-" if v is None else f"{v:g}"  # noqa: E731
         for row in rows:
-            verdict = "[green]valid[/green]" if row.valid else f"[red]invalid[/red] {row.error}"
-            table.add_row(row.task, fmt(row.oracle_reward), fmt(row.nop_reward), fmt(row.build_s),
+            verdict = Text("valid", style="green") if row.valid else Text(f"invalid {row.error}", style="red")
+            table.add_row(Text(row.task), fmt(row.oracle_reward), fmt(row.nop_reward), fmt(row.build_s),
                           fmt(row.run_s), verdict)
         Console().print(table)
     invalid = sum(not row.valid for row in rows)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from meta.decide.rule import TrialRequest as ArmRequest
 from meta.decide.rule import Measure
@@ -80,6 +81,11 @@ class Evaluator:
     jail: JailConfig
     ledger: Ledger
     infra_fraction: float = 0.5
+    announce: Callable[..., Any] | None = None
+    """Records an event (and tells the dashboard); the ledger alone when None."""
+
+    def _event(self, kind: str, **data: Any) -> None:
+        (self.announce or self.ledger.append_event)(kind, **data)
 
     def agent(self, agent_file: Path, label: str) -> HarnessAgent:
         return HarnessAgent(agent_file, self.models, self.jail, label=label)
@@ -91,15 +97,16 @@ class Evaluator:
         requests = [TrialRequest(self.tasks[task_id], rep, agent, tag)
                     for agent, task_id, repeats, tag in plan for rep in range(repeats)]
         started = time.monotonic()
+        self._event("batch_start", exp=exp, stage=stage, **({"step": step} if step else {}), trials=len(requests))
         results = await self.trials.run(requests, out_dir)
         infra = [r for r in results if r.status == TrialStatus.INFRA_ERROR]
         kinds: dict[str, int] = defaultdict(int)
         for result in infra:
             kinds[result.error_kind or "unknown"] += 1
-        self.ledger.append_event("trial_batch", exp=exp, stage=stage, **({"step": step} if step else {}),
-                                 trials=len(results),
-                                 infra=len(infra), infra_kinds=dict(kinds),
-                                 seconds=round(time.monotonic() - started, 2), folder=str(out_dir))
+        self._event("trial_batch", exp=exp, stage=stage, **({"step": step} if step else {}),
+                    trials=len(results),
+                    infra=len(infra), infra_kinds=dict(kinds),
+                    seconds=round(time.monotonic() - started, 2), folder=str(out_dir))
         if results and len(infra) > self.infra_fraction * len(results):
             raise InfraBatchError(f"{len(infra)} of {len(results)} trials failed on infrastructure "
                                   f"({dict(kinds)})", dict(kinds))

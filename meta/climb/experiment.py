@@ -48,11 +48,13 @@ class Experiment:
         return self.climb.ctx.run_dir / "experiments" / f"exp-{self.exp:04d}"
 
     def row(self, status: str, commit: str = "", **fields) -> ResultRow:
-        """This experiment's ledger row, with what it cost so far."""
+        """This experiment's ledger row, with what it cost so far. Only a keep has a held-out
+        score: the incumbent did not change otherwise (an empty cell, not a repeated number)."""
         cost, tokens = self.climb.spend()
+        heldout = self.climb.state.incumbent.heldout_score if status == "keep" else None
         return ResultRow(exp=self.exp, commit=commit, status=status, cost_usd=round(cost - self.cost0, 6),
                          tokens=tokens - self.tokens0, minutes=round((time.monotonic() - self.started) / 60, 2),
-                         heldout_score=self.climb.state.incumbent.heldout_score,
+                         heldout_score=heldout,
                          description=self.proposal.description if self.proposal else "", **fields)
 
     def reject(self, rejection: Rejection, commit: str = "") -> None:

@@ -47,9 +47,7 @@ class Climb:
 
     # ----- bookkeeping -------------------------------------------------------------------------
     def event(self, kind: str, exp: int | None = None, **data) -> None:
-        event = self.ctx.ledger.append_event(kind, exp=exp, **data)
-        if self.ctx.view:
-            self.ctx.view.on_event(event, self)
+        self.ctx.event(kind, exp=exp, **data)
 
     def elapsed(self) -> float:
         return self._elapsed_base + time.monotonic() - self._started
@@ -67,6 +65,7 @@ class Climb:
     # ----- the loop ----------------------------------------------------------------------------
     async def run(self) -> ClimbState:
         """Run to the end; safe to call again on a resumed state."""
+        self.announce()
         if self.state.phase in ("final", "done"):
             self.reopen_if_room_left()
         try:
@@ -87,6 +86,16 @@ class Climb:
         if self.state.phase == "final":
             await self.finish()
         return self.state
+
+    def announce(self) -> None:
+        """What this process starts from: the limits, the time already spent, how far it got
+        (the dashboard's clock and ETAs start here)."""
+        stop = self.config.stop
+        self.event("climb_start", exp=self.state.exp, run_id=self.state.run_id, phase=self.state.phase,
+                   resumed=self.state.phase != "baseline" or self.state.elapsed_sec > 0,
+                   elapsed_sec=round(self.state.elapsed_sec, 1), hours=stop.hours,
+                   max_experiments=stop.max_experiments, budget_usd=stop.budget_usd, plateau=stop.plateau,
+                   train=len(self.ctx.train), heldout=len(self.ctx.heldout), meta_model=self.config.meta_model)
 
     def reopen_if_room_left(self) -> None:
         """A stopped climb, resumed with room left (it was interrupted, or is given new limits),
@@ -229,7 +238,7 @@ class Climb:
         self.event("spend", exp=row.exp, total_usd=round(self.ctx.tracker.cost_usd, 6),
                    by_role=spend_by_role(self.ctx.tracker.by_role()))
         if self.ctx.view:
-            self.ctx.view.on_row(row, self)
+            self.ctx.view.on_row(row)
 
     def flush_pending_row(self) -> None:
         if self.state.pending_row is None:

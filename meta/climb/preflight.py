@@ -65,8 +65,9 @@ def budget_refusal(config: ClimbConfig, prices: PriceTable, source: str) -> str 
 def probes(config: ClimbConfig, source: str) -> list[Probe]:
     """One probe per endpoint the climb will call, with the settings of its role."""
     models = callable_models(config, source)
-    found = [Probe(config.meta_model, config.meta_url, "meta", **config.meta_thinking.settings()),
-             Probe(config.judge, config.meta_url, "judge", **config.judge_settings.settings())]
+    meta_flag = "--meta-base-url"  # which also serves the judge; it falls back to --base-url
+    found = [Probe(config.meta_model, config.meta_url, "meta", flag=meta_flag, **config.meta_thinking.settings()),
+             Probe(config.judge, config.meta_url, "judge", flag=meta_flag, **config.judge_settings.settings())]
     found += [Probe(m, config.base_url, "task") for m in models["task"]]
     return found
 

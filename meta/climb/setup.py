@@ -34,11 +34,12 @@ from models import ModelClient, PriceTable, RetryPolicy, UsageTracker, create_mo
 
 
 class ClimbView(Protocol):
-    """The live dashboard (or nothing): told about every event and row."""
+    """The live dashboard (or nothing): told about every event and row, and about nothing
+    else, so what it shows can be replayed from the ledger."""
 
-    def on_event(self, event: dict[str, Any], climb: Any) -> None: ...
+    def on_event(self, event: dict[str, Any]) -> None: ...
 
-    def on_row(self, row: Any, climb: Any) -> None: ...
+    def on_row(self, row: Any) -> None: ...
 
 
 @dataclass
@@ -59,6 +60,13 @@ class ClimbContext:
     client: docker.DockerClient | None = None
     warnings: list[str] = field(default_factory=list)
     _judge: ModelClient | None = field(default=None, repr=False)
+
+    def event(self, kind: str, exp: int | None = None, **data: Any) -> dict[str, Any]:
+        """Append one event to events.jsonl and tell the view."""
+        event = self.ledger.append_event(kind, exp=exp, **data)
+        if self.view:
+            self.view.on_event(event)
+        return event
 
     @property
     def all_tasks(self) -> list[Task]:
@@ -198,6 +206,7 @@ def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bo
     ctx = ClimbContext(config, run_dir, state, ledger, workspace, tasks, train, heldout, evaluator, tracker,
                        program, retry, view, client)
     ctx.warnings = warnings
+    evaluator.announce = ctx.event
     return ctx
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from meta.proposer.prompts import META_SYSTEM_PROMPT, first_message
 from meta.proposer.reach import ToolRefused
 from meta.proposer.tools import Finished, MetaTools, Proposal, ToolSetup
+from meta.proposer.transcript import NOT_RECORDED, Transcript
 from models import ModelClient
 from models.base import reply_cap
 from models.messages import tool_result
@@ -37,6 +38,8 @@ class ProposerSetup:
     """The meta model's thinking setting (see ``ModelClient.complete``)."""
     effort: str | None = None
     max_idle_replies: int = MAX_IDLE_REPLIES
+    transcript: Transcript | None = None
+    """Records the conversation as it goes (the caller closes it, however the run ends)."""
 
 
 class Proposer:
@@ -46,6 +49,7 @@ class Proposer:
     def __init__(self, setup: ProposerSetup):
         self.s = setup
         self.tools = MetaTools(setup.tools)
+        self.record = setup.transcript or NOT_RECORDED
 
     async def run(self) -> Proposal:
         """Converse until the model calls finish, the turns run out, or ``max_idle_replies`` replies
@@ -59,6 +63,7 @@ class Proposer:
             program=s.program, agent_path=t.agent_path, agent_source=self.tools.agent_file.read_text(),
             ledger_summary=s.ledger_summary, train_scores=t.train_scores, spot_budget=t.spot_budget,
             allowed_models=s.allowed_models, task_model_fixed=s.task_model_fixed)}]
+        self.record.begin(META_SYSTEM_PROMPT, messages[0]["content"])
         specs = self.tools.specs()
         idle = 0
         for turn in range(1, s.max_turns + 1):
@@ -67,6 +72,7 @@ class Proposer:
                                            thinking=s.thinking, effort=s.effort)
             # An empty assistant turn cannot be sent back; say it was empty instead.
             messages.append({"role": "assistant", "content": reply.content or [{"type": "text", "text": "(empty)"}]})
+            self.record.reply(turn, reply)
             if not reply.tool_calls:
                 idle += 1
                 if idle >= s.max_idle_replies:
@@ -74,6 +80,7 @@ class Proposer:
                                                 f"without a tool call (turn {turn} of {s.max_turns})",
                                     finished=False, turns=turn, spot_trials=self.tools.spent)
                 messages.append({"role": "user", "content": NUDGE})
+                self.record.user(NUDGE)
                 continue
             idle = 0
             results = []
@@ -82,11 +89,13 @@ class Proposer:
                     output = await self.tools.call(call.name, call.arguments, call.parse_error)
                 except Finished as done:
                     done.proposal.turns, done.proposal.spot_trials = turn, self.tools.spent
+                    self.record.results([*results, tool_result(call.id, "submitted for evaluation")])
                     return done.proposal
                 except ToolRefused as exc:
                     results.append(tool_result(call.id, str(exc), is_error=True))
                 else:
                     results.append(tool_result(call.id, output))
+            self.record.results(results)
             messages.append({"role": "user", "content": results})
         return Proposal(description=f"the meta-agent did not call finish within {s.max_turns} turns", finished=False,
                         turns=s.max_turns, spot_trials=self.tools.spent)

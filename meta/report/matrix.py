@@ -70,7 +70,9 @@ def _final_agent(run: PairingsRun, cell: Cell, record: RunRecord) -> str | None:
     incumbent = next((r for r in reversed(record.rows) if r.status in ("baseline", "keep")), None)
     if incumbent is None or not incumbent.commit:
         return None
-    return str((run.cell_dir(cell) / "agents" / f"{incumbent.commit}.py").relative_to(run.out))
+    # results.tsv holds short hashes; the snapshot is named by the full one.
+    found = sorted((run.cell_dir(cell) / "agents").glob(f"{incumbent.commit}*.py"))
+    return str(found[0].relative_to(run.out)) if found else None
 
 
 def matrix(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
