@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import typing
+from pathlib import Path
 
 import pytest
 
@@ -248,6 +249,8 @@ async def test_a_missing_jail_is_not_retried(tmp_path, runner, monkeypatch):
 
     monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap to be found
     task = load_task(make_task(tmp_path, "t"))
-    result = await runner.run(spec_for(tmp_path, task), HarnessAgent(tmp_path / "agent.py"))
+    agent = tmp_path / "agent.py"
+    agent.write_text((Path(__file__).parents[1] / "task_agent" / "agent.py").read_text())
+    result = await runner.run(spec_for(tmp_path, task), HarnessAgent(agent))
     assert (result.status, result.error_kind, result.retryable, result.attempt) == \
         (TrialStatus.INFRA_ERROR, "jail", False, 1)
