@@ -41,7 +41,7 @@ and 3,000 trials. The worlds (bench/decision/worlds.py holds the numbers):
 * simpler: like default, but an edit's size change is drawn too: 15% of edits
   remove 5-20% of agent.py's tokens (a real simplification), 35% shave 1-30
   tokens in passing, the rest add tokens; the 'simpler' flag comes from the
-  climb's own rule (`meta.workspace_scope.is_simpler`), independent of whether
+  climb's own rule (`meta.workspace.scope.is_simpler`), independent of whether
   the edit helps or harms.
 * diffuse, null (not in the panel): smaller shifts spread thinner; every edit null.
 
@@ -75,10 +75,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.decision.panel import PANEL, RULES, Cell, run_job, tabulate  # noqa: E402
-from bench.decision.report import as_json, markdown, text  # noqa: E402
-from bench.decision.worlds import WORLDS  # noqa: E402
-from meta.decide import DecideConfig  # noqa: E402
+from bench.decision.panel import PANEL, RULES, Cell, run_job, tabulate
+from bench.decision.report import as_json, markdown, text
+from bench.decision.worlds import WORLDS
+from meta.decide.config import DecideConfig
 
 DEFAULT_SEEDS = 120
 QUICK_SEEDS = 20

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up a fresh Debian/Ubuntu machine for harness-climb, idempotently:
-# Docker (installed and started if missing), debootstrap, bubblewrap, a venv with
-# the project, the test LLM, and the base image the example tasks start FROM.
+# Docker (installed and started if missing), debootstrap, bubblewrap, a static busybox (the
+# verifier's helper), a venv with the project, the test LLM, and the base image the example
+# tasks start FROM.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,7 @@ missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+[ -x /bin/busybox ] || missing+=(busybox-static)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -q
@@ -41,7 +43,10 @@ if ! .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]' >"$pip_log
 fi
 grep -v "is ignored" "$pip_log" || true
 rm -f "$pip_log"
-.venv/bin/python -c "import meta.cli" # fail loudly if the install did not work
+.venv/bin/python -c "import meta.cli.main" # fail loudly if the install did not work
+# The verifier runs only the parent's own static busybox in a container: check it is one.
+.venv/bin/python -c "from sandbox.helper import helper_bytes; helper_bytes()" || {
+  echo "setup: /bin/busybox is not a static busybox: apt-get install busybox-static" >&2; exit 1; }
 if [ -x scripts/install-test-llm.sh ]; then
   scripts/install-test-llm.sh .venv
 fi

@@ -9,7 +9,7 @@ import random
 import pydantic
 import pytest
 
-from meta.decide import (
+from meta.decide.rule import (
     DecideConfig,
     Decision,
     IncumbentRecord,

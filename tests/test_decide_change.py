@@ -9,12 +9,12 @@ import random
 
 import pytest
 
-from meta.decide import DecideConfig
+from meta.decide.config import DecideConfig
 from meta.decide.change import paired_change, paired_se, stratified_change
 from meta.decide.confirm import confirm_size
 from meta.decide.sampling import pick_repeats
 from meta.decide.stats import normal_quantile, permutation_p_value
-from meta.workspace_scope import Complexity, is_simpler
+from meta.workspace.scope import Complexity, is_simpler
 
 
 def _exact_p(candidate: dict[str, list[float]], incumbent: dict[str, list[float]]) -> float:

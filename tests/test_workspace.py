@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from meta.workspace import (
+from meta.workspace.worktree import (
     Complexity,
     ScopeError,
     Workspace,
     WorkspaceError,
     count_complexity,
 )
-from meta.workspace_scope import EDITABLE_BEGIN, EDITABLE_END, region_violations
+from meta.workspace.scope import EDITABLE_BEGIN, EDITABLE_END, region_violations
 
 AGENT = "task_agent/agent.py"
 AGENT_TEXT = 'SYSTEM_PROMPT = "You are a careful agent."\nMAX_TURNS = 30\n'
@@ -292,7 +292,7 @@ def test_commit_advances_the_branch_and_enforces_scope(ws):
 
     ws.write_agent(AGENT_TEXT.replace("30", "50"))
     (ws.path / "sneaky.py").write_text("x = 1\n")
-    with pytest.raises(ScopeError, match="sneaky.py") as caught:
+    with pytest.raises(ScopeError, match=r"sneaky\.py") as caught:
         ws.commit("exp 2")
     assert not caught.value.verdict.ok
     assert ws.head() == sha

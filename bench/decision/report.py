@@ -7,8 +7,8 @@ import json
 from bench.decision.panel import BOUND_BIAS, BOUND_HARMFUL, BOUND_NULL
 
 HEADER = (f"{'cell (world:T:budget)':24} {'rule':5} {'true lift':>13} {'ours-naive':>13} {'null':>5} "
-          f"{'harm':>5} {'h>1pt':>5} {'help':>5} {'ledger bias':>13} {'rmse':>5} {'vs-base bias':>13} {'dec':>5} {'chg':>4} "
-          f"{'fin.cov':>7}  bounds")
+          f"{'harm':>5} {'h>1pt':>5} {'help':>5} {'ledger bias':>13} {'rmse':>5} {'vs-base bias':>13} "
+          f"{'dec':>5} {'chg':>4} {'fin.cov':>7}  bounds")
 
 
 def _pct(x: float) -> str:
@@ -35,11 +35,11 @@ def text(table: dict[str, dict], seeds: int, seconds: float, workers: int) -> st
     """The table: two rows per cell, figures in points (lift, bias) and percent (keep rates)."""
     lines = [
         f"decision quality panel: {seeds} climbs per rule and cell, {workers} workers, {seconds:.0f}s",
-        "true lift / ours-naive / ledger bias / rmse in points of suite score (± one standard error); "
-        "vs-base bias: the ledger's paired change against the baseline minus the true change; "
-        "null/harm/help: % of such decisions kept (null: not marked simpler; h>1pt: harmful by more than a point); dec: decisions per climb; "
-        "chg: share of climbs ending on a changed agent; fin.cov: share of final confirmations whose "
-        "95% interval holds the true change",
+        ("true lift / ours-naive / ledger bias / rmse in points of suite score (± one standard error); "
+         "vs-base bias: the ledger's paired change against the baseline minus the true change; "
+         "null/harm/help: % of such decisions kept (null: not marked simpler; h>1pt: harmful by more than "
+         "a point); dec: decisions per climb; chg: share of climbs ending on a changed agent; fin.cov: share "
+         "of final confirmations whose 95% interval holds the true change"),
         HEADER,
     ]
     for name, entry in table.items():
@@ -64,8 +64,8 @@ def as_json(table: dict[str, dict], seeds: int, seconds: float) -> str:
 
 def markdown(table: dict[str, dict]) -> str:
     """A compact table for the README: one row per cell, ours against naive."""
-    lines = ["| cell (world:T:budget) | lift ours | lift naive | ours - naive | null keeps ours / naive | "
-             "harmful keeps ours / naive | ledger bias ours / naive | bounds |",
+    lines = [("| cell (world:T:budget) | lift ours | lift naive | ours - naive | null keeps ours / naive | "
+              "harmful keeps ours / naive | ledger bias ours / naive | bounds |"),
              "|---|---|---|---|---|---|---|---|"]
     for name, e in table.items():
         o, n = e["ours"], e["naive"]

@@ -13,9 +13,11 @@ import random
 from dataclasses import dataclass, field
 
 from bench.decision.worlds import WORLDS, Edit, World, apply_edit, draw_edit, make_suite, sigmoid, true_score
-from meta.decide import DecideConfig, IncumbentRecord, TrialRequest, evaluate_candidate, next_incumbent
+from meta.decide.config import DecideConfig
+from meta.decide.records import IncumbentRecord, TrialRequest, honest_score, next_incumbent
+from meta.decide.rule import evaluate_candidate
 from meta.decide.change import paired_change
-from meta.workspace_scope import Complexity, is_simpler
+from meta.workspace.scope import Complexity, is_simpler
 
 BASELINE_REPEATS = 2
 FINAL_REPEATS = 2
@@ -51,7 +53,8 @@ class Sim:
             raise BudgetExhausted
         return self.run(requests, cost)
 
-    def run(self, requests: list[TrialRequest], cost: int, *, charge: bool = True) -> dict[tuple[str, str], list[float]]:
+    def run(self, requests: list[TrialRequest], cost: int, *,
+            charge: bool = True) -> dict[tuple[str, str], list[float]]:
         noise, rng = self.world.noise, self.rng
         offset = noise.drift * min(1.0, self.used / self.budget)
         if noise.batch_sd:
@@ -120,7 +123,7 @@ async def climb(rule: str, world_name: str, n_tasks: int, budget: int, seed: int
     except BudgetExhausted:
         base = {}
     record = IncumbentRecord({t: base.get(("incumbent", t), []) for t in tasks})
-    ledger = sum(sum(r) / len(r) for r in record.per_task.values() if r) / max(1, sum(map(bool, record.per_task.values())))
+    ledger = honest_score(record)
     while base:
         edit = draw_edit(world, incumbent, failed_tasks(record.per_task, n_tasks), tokens, rng_world)
         candidate = apply_edit(incumbent, edit)

@@ -98,11 +98,13 @@ def make_suite(world: World, n_tasks: int, rng: random.Random) -> list[float]:
     logits = []
     for _ in range(n_tasks):
         u, acc = rng.random(), 0.0
+        bounds = world.strata[-1][1:]
         for share, low, high in world.strata:
             acc += share
             if u < acc:
+                bounds = (low, high)
                 break
-        logits.append(logit(rng.uniform(low, high)))
+        logits.append(logit(rng.uniform(*bounds)))
     return logits
 
 

@@ -56,8 +56,8 @@ def sequential_levels(infos: Sequence[float], spend: Sequence[float], max_corr: 
             r = min(max_corr, math.sqrt(max(infos[k - 1], 1e-300) / max(info, 1e-300)))
             sd = math.sqrt(1 - r * r)
 
-            def crossing(c: float) -> float:
-                return sum(w * f * _upper((c - r * z) / sd) for z, w, f in zip(points, weights, dens))
+            def crossing(c: float) -> float:  # called in this iteration only: its values are current
+                return sum(w * f * _upper((c - r * z) / sd) for z, w, f in zip(points, weights, dens))  # noqa: B023
 
             low, high = -6.0, 8.0
             for _ in range(40):

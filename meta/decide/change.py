@@ -36,6 +36,12 @@ class PairedChange:
     p_value: float
     """Two-sided permutation p of 'the final agent changed nothing' (1.0 with no pairs)."""
 
+    def rounded(self) -> dict[str, float | int]:
+        """The fields for the ledger's events and the final table, rounded to 4 places."""
+        return {"tasks": self.tasks, "change": round(self.change, 4), "se": round(self.se, 4),
+                "low": round(self.low, 4), "high": round(self.high, 4), "level": self.level,
+                "p_value": round(self.p_value, 4)}
+
 
 def _spread(rewards: list[float]) -> float | None:
     if len(rewards) < 2:

@@ -130,7 +130,7 @@ class DecideConfig(BaseModel, extra="forbid", use_attribute_docstrings=True):
     simpler_margin: float = Field(0.01, ge=0)
     """For a simpler candidate, keep if credibly no worse than this (in suite-score units):
     the keep test becomes a non-inferiority test of delta > -margin. Which candidates are
-    simpler is the climb's rule (`meta.workspace_scope.is_simpler`: a real cut)."""
+    simpler is the climb's rule (`meta.workspace.scope.is_simpler`: a real cut)."""
 
     simpler_alpha: float = Field(0.05, gt=0, lt=0.5)
     """Level of a simpler candidate's non-inferiority test over its looks. Stricter than

@@ -52,8 +52,8 @@ from meta.decide.staged import run_staged
 from meta.decide.stats import suite_score
 
 __all__ = [
-    "Decision",
     "DecideConfig",
+    "Decision",
     "IncumbentRecord",
     "Measure",
     "TrialRequest",

@@ -19,11 +19,13 @@ from __future__ import annotations
 import bisect
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
 PerTask = Mapping[str, Sequence[float]]
+Sampler = Callable[[random.Random], float]
+"""Draws one permuted delta (of a task, or of a group of like tasks)."""
 
 _NORMAL = NormalDist()
 
@@ -139,7 +141,7 @@ def _convolve(a: list[float], b: list[float]) -> list[float]:
     return out
 
 
-def _binary_group_sampler(n_c: int, n_i: int, passes: int, m: int):
+def _binary_group_sampler(n_c: int, n_i: int, passes: int, m: int) -> Sampler:
     """One draw of the summed permuted delta of m binary tasks that share (n_c, n_i, passes).
 
     Their candidate pass counts are independent hypergeometrics, so the group's sum
@@ -163,7 +165,7 @@ def _binary_group_sampler(n_c: int, n_i: int, passes: int, m: int):
     return draw
 
 
-def _general_sampler(candidate: Sequence[float], incumbent: Sequence[float], shift: float):
+def _general_sampler(candidate: Sequence[float], incumbent: Sequence[float], shift: float) -> Sampler:
     """One permuted delta of a task with any rewards (the candidate's shifted first)."""
     pooled = [x + shift for x in candidate] + list(incumbent)
     n_c, n_i, total = len(candidate), len(incumbent), sum(pooled)
@@ -200,14 +202,14 @@ def permutation_p_value(
     observed = sum(deltas.values())
     constant = 0.0
     groups: dict[tuple[int, int, int], int] = {}
-    samplers = []
+    samplers: list[Sampler] = []
     for task, delta in deltas.items():
         c, i = candidate[task], incumbent[task]
         pooled = [x + shift for x in c] + list(i)
         if max(pooled) - min(pooled) < 1e-12:
             constant += delta
         elif all(x in (0.0, 1.0) for x in pooled):
-            key = (len(c), len(i), int(round(sum(pooled))))
+            key = (len(c), len(i), round(sum(pooled)))
             groups[key] = groups.get(key, 0) + 1
         else:
             samplers.append(_general_sampler(c, i, shift))

@@ -1,0 +1,149 @@
+"""Running the agents of a climb: trial batches, the decide Measure, infra-heavy batches.
+
+Where the trials themselves run is one small seam, ``TrialBatches``: a real climb uses
+``DockerTrials`` (the sandbox's pool on local Docker); the fast tests of the climb's state
+machine use a simulation (tests/fakes/trials.py), so everything above the trials (the batch
+events, the infra rule, the pairing of arms) is the code a real climb runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from meta.decide.rule import TrialRequest as ArmRequest
+from meta.decide.rule import Measure
+from meta.ledger.store import Ledger
+from sandbox.docker import LABEL_RUN, sweep
+from sandbox.pool import SuiteObserver, TrialRequest, run_trials
+from sandbox.results import TrialResult, TrialStatus
+from sandbox.task import Task
+from sandbox.trial import TrialRunner
+from task_agent.host import HarnessAgent, ModelSettings
+from task_agent.jail import JailConfig
+
+
+class TrialBatches(Protocol):
+    """Where a climb's trials run."""
+
+    async def run(self, requests: list[TrialRequest], out_dir: Path) -> list[TrialResult]:
+        """Every request's result, trials under ``out_dir``; a failed trial is a result, not an exception."""
+        ...
+
+    def forget_failures(self) -> None:
+        """Forget remembered failures (failed image builds), so a retry after a pause tries again."""
+        ...
+
+    def sweep(self) -> int:
+        """Remove what a dead process of this run left running (containers); how many."""
+        ...
+
+
+@dataclass
+class DockerTrials:
+    """The sandbox's pool on local Docker, all batches sharing one concurrency budget."""
+
+    runner: TrialRunner
+    semaphore: asyncio.Semaphore
+    observer: SuiteObserver | None = None
+
+    async def run(self, requests: list[TrialRequest], out_dir: Path) -> list[TrialResult]:
+        suite = await run_trials(requests, self.runner, out_dir, semaphore=self.semaphore, observer=self.observer)
+        return suite.results
+
+    def forget_failures(self) -> None:
+        self.runner.images.forget_failures()
+
+    def sweep(self) -> int:
+        return len(sweep(self.runner.client, {LABEL_RUN: self.runner.run_id}))
+
+
+class InfraBatchError(Exception):
+    """Most trials of a batch failed on infrastructure: re-run later, do not decide on it."""
+
+    def __init__(self, message: str, kinds: dict[str, int]):
+        super().__init__(message)
+        self.kinds = kinds
+
+
+@dataclass
+class Evaluator:
+    """Runs agent files on tasks for one climb, in batches; books each batch in the ledger."""
+
+    trials: TrialBatches
+    tasks: dict[str, Task]
+    models: ModelSettings
+    jail: JailConfig
+    ledger: Ledger
+    infra_fraction: float = 0.5
+    announce: Callable[..., Any] | None = None
+    """Records an event (and tells the dashboard); the ledger alone when None."""
+
+    def _event(self, kind: str, **data: Any) -> None:
+        (self.announce or self.ledger.append_event)(kind, **data)
+
+    def agent(self, agent_file: Path, label: str) -> HarnessAgent:
+        return HarnessAgent(agent_file, self.models, self.jail, label=label)
+
+    async def run(self, plan: list[tuple[HarnessAgent, str, int, str]], out_dir: Path, *,
+                  exp: int | None, stage: str, step: str = "") -> list[TrialResult]:
+        """Run (agent, task id, repeats, tag) requests as one batch; raise if infra dominated it.
+        ``step`` names the look of a decision (spot, full, ...) in the batch's event."""
+        requests = [TrialRequest(self.tasks[task_id], rep, agent, tag)
+                    for agent, task_id, repeats, tag in plan for rep in range(repeats)]
+        started = time.monotonic()
+        self._event("batch_start", exp=exp, stage=stage, **({"step": step} if step else {}), trials=len(requests))
+        results = await self.trials.run(requests, out_dir)
+        infra = [r for r in results if r.status == TrialStatus.INFRA_ERROR]
+        kinds: dict[str, int] = defaultdict(int)
+        for result in infra:
+            kinds[result.error_kind or "unknown"] += 1
+        self._event("trial_batch", exp=exp, stage=stage, **({"step": step} if step else {}),
+                    trials=len(results),
+                    infra=len(infra), infra_kinds=dict(kinds),
+                    seconds=round(time.monotonic() - started, 2), folder=str(out_dir))
+        if results and len(infra) > self.infra_fraction * len(results):
+            raise InfraBatchError(f"{len(infra)} of {len(results)} trials failed on infrastructure "
+                                  f"({dict(kinds)})", dict(kinds))
+        return results
+
+    def measure(self, candidate: Path, incumbent: Path, out_dir: Path, exp: int,
+                baseline: Path | None = None) -> Measure:
+        """A decide.Measure running the arms of each request batch together (the baseline's too, if given:
+        the confirmation of a keep runs it beside the kept candidate)."""
+        agents = {"candidate": self.agent(candidate, "candidate"), "incumbent": self.agent(incumbent, "incumbent")}
+        if baseline is not None:
+            agents["baseline"] = self.agent(baseline, "baseline")
+        batch_no = 0
+
+        async def measure(requests: list[ArmRequest]) -> dict[tuple[str, str], list[float]]:
+            nonlocal batch_no
+            batch_no += 1
+            plan = [(agents[r.arm], r.task_id, r.repeats, r.arm) for r in requests]
+            results = await self.run(plan, out_dir / f"batch-{batch_no:02d}", exp=exp, stage="decide",
+                                     step=requests[0].step if requests else "")
+            rewards: dict[tuple[str, str], list[float]] = defaultdict(list)
+            for result in results:
+                if result.score is not None:
+                    rewards[(result.agent, result.task)].append(result.score)
+            return dict(rewards)
+
+        return measure
+
+
+def per_task_scores(results: list[TrialResult]) -> dict[str, list[float]]:
+    scores: dict[str, list[float]] = defaultdict(list)
+    for result in results:
+        if result.score is not None:
+            scores[result.task].append(result.score)
+    return dict(scores)
+
+
+def mean_of_task_means(per_task: dict[str, list[float]]) -> float | None:
+    means = [sum(v) / len(v) for v in per_task.values() if v]
+    return sum(means) / len(means) if means else None
