@@ -11,6 +11,7 @@ from meta.climb.config import ClimbConfig, SplitConfig
 from meta.climb.setup import prune_trial_files, small_benchmark_warning
 from meta.climb.final import format_table
 from meta.climb.split import split_tasks
+from meta.decide.defaults import ALPHA
 from meta.gates.static import (
     COMPUTED,
     compile_error,
@@ -92,9 +93,10 @@ def test_prune_keeps_results_and_trajectories(tmp_path):
 
 def test_small_benchmark_warning(tmp_path):
     config = ClimbConfig(tasks=[tmp_path], repo=tmp_path, meta_model="scripted:x")
-    # The first keep look spends about half of alpha (0.103): 3 tasks (best p 0.125) cannot reach it.
-    assert small_benchmark_warning(config, 3) and "only 3 train tasks" in small_benchmark_warning(config, 3)[0]
-    assert small_benchmark_warning(config, 4) == []
+    # The first keep look spends about half of alpha (0.155): 2 tasks (best p 0.25) cannot reach it.
+    assert config.decide.alpha_spending()[0] == pytest.approx(0.155, abs=0.001)
+    assert small_benchmark_warning(config, 2) and "only 2 train tasks" in small_benchmark_warning(config, 2)[0]
+    assert small_benchmark_warning(config, 3) == []
     assert small_benchmark_warning(config, 20) == []
 
 
@@ -256,7 +258,8 @@ def test_run_options_set_the_keep_level_and_an_explicit_held_out_list(tmp_path):
                                                                                ["count-01", "count-02"])
     default = config_from_args(build_parser().parse_args(["run", str(repo / "tasks"), "--repo", str(repo),
                                                           "--meta-model", "scripted:x"]))
-    assert default.decide.alpha == 0.2 and default.split.heldout is None and default.split.heldout_fraction == 0.2
+    assert default.decide.alpha == ALPHA == 0.3
+    assert default.split.heldout is None and default.split.heldout_fraction == 0.2
     assert (default.meta_thinking.thinking, default.meta_thinking.effort) == ("adaptive", None)
     assert default.judge_settings == default.meta_thinking and default.meta_max_turns == 40
     tuned = config_from_args(build_parser().parse_args([

@@ -15,6 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from meta.climb.defaults import BASELINE_REPEATS, HELDOUT_FRACTION, SPOT_BUDGET
+from meta.decide.defaults import ALPHA
 from meta.workspace.worktree import DEFAULT_AGENT_PATH
 from sandbox.defaults import BASE_IMAGE, CONCURRENCY
 
@@ -170,7 +171,7 @@ def _climb_options(p: argparse.ArgumentParser, stop) -> None:
     p.add_argument("--seed", type=int, default=0, help="split seed and first sampling seed")
     p.add_argument("--rule", choices=["staged", "naive"], default="staged",
                    help="the keep rule: staged paired tests, or naive (one full run, keep if the mean is higher)")
-    p.add_argument("--alpha", type=float, help="level of the staged keep test (default: 0.2)")
+    p.add_argument("--alpha", type=float, help=f"level of the staged keep test (default: {ALPHA})")
     p.add_argument("--baseline-repeats", type=int, default=BASELINE_REPEATS,
                    help="runs of each train task for the baseline")
     p.add_argument("--final-repeats", type=int, nargs=2, metavar=("HELDOUT", "TRAIN"), default=[3, 2],

@@ -1,5 +1,6 @@
-"""Configuration of the keep rule. Defaults are the ones bench/decision_quality.py's panel validates
-(the README's Benchmarks section has its figures, cell by cell)."""
+"""Configuration of the keep rule. The defaults are the ones bench/decision_quality.py's panel chose
+among the alternatives it was run with (the README's Benchmarks section has its figures, cell by cell,
+and says where they miss the bounds the rule aims for, and why)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import math
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from meta.decide.defaults import ALPHA
 
 
 class DecideConfig(BaseModel, extra="forbid", use_attribute_docstrings=True):
@@ -17,12 +20,16 @@ class DecideConfig(BaseModel, extra="forbid", use_attribute_docstrings=True):
     'naive': one full-suite run of the candidate, kept if its mean beats the incumbent's
     recorded score (for comparison only: it ratchets on noise)."""
 
-    alpha: float = Field(0.2, gt=0, lt=0.5)
+    alpha: float = Field(ALPHA, gt=0, lt=0.5)
     """One-sided level of the keep test over all its looks (full + each round): the chance
     that a candidate no better than the incumbent is kept once it reaches them. Futility looks
-    and the keep screen stop most such candidates first, so in the bench's panel 0.2-3% of null
-    edits are kept per decision. An edit that helps its targets and costs as much elsewhere
-    passes every screen, and is kept at up to this level: see the README on mixed-sign edits."""
+    and the keep screens stop most such candidates first, so in the bench's panel 0.4-2.7% of
+    null edits are kept per decision (the bound is 5%). 0.3 rather than 0.2 (with
+    `keep_screen_z` 1.5 rather than 2): at 0.2 the panel's lift fell short of the naive rule's
+    in 9 of 29 cells (among them T=24 at 1,000 trials and T=89 in the agent and drift worlds),
+    at 0.3 in 5, all where the budget is under ~20 trials per task. An edit that helps its
+    targets and costs about as much elsewhere passes the screens and is kept at up to this
+    level (1.9-2.8% of such net-harmful edits in the panel): see the README."""
 
     boundary: Literal["group_sequential", "bonferroni"] = "group_sequential"
     """How the keep looks share alpha (each spends its part, see `spend_ratio`).
@@ -84,11 +91,24 @@ class DecideConfig(BaseModel, extra="forbid", use_attribute_docstrings=True):
     target (unweighted) is below minus this: an edit that fixes its targets by breaking other
     tasks nets about zero, and the paired test alone keeps such edits at its full level."""
 
-    keep_screen_z: float | None = 2.0
+    harm_keep_z: float = 0.0
+    """At a keep look, refuse the keep when the screening z on the tasks the edit did NOT target
+    is below minus this (0: they must not look worse than the incumbent's record at all).
+    Stricter than `harm_futility_z` because it decides a keep, not a discard: an edit whose
+    targets pass the screens is otherwise held to the paired test alone, which keeps an edit
+    that helps its targets and costs about as much elsewhere at up to `alpha`."""
+
+    keep_screen_z: float | None = 1.5
     """At a keep look, the screening z (the candidate against the incumbent's fresh AND past
     rewards, targets weighted up) must also reach this, so an unlucky re-run of the incumbent
     cannot hand a keep to a candidate that does not beat its long record. It only ever refuses
-    a keep. None: no such condition."""
+    a keep. None: no such condition. Unweighted at 1.5 (`keep_screen_weighted` false), it
+    brought the mixed-sign worlds' harmful keeps under 1% in the panel but cost 1-3 points of
+    lift at T=89 and 200 and missed the lift bound in 10 of the 12 cells tried (60 climbs each)."""
+
+    keep_screen_weighted: bool = True
+    """The keep screen weighs the targeted tasks up (`target_weight`), as the futility looks do;
+    false: every task weighs the same, so the candidate must beat the record on the suite score."""
 
     full_repeats: int = Field(1, ge=1)
     """Trials per arm for each task a widening step or the full stage adds."""

@@ -97,16 +97,16 @@ class _Staged:
     def futility(self, base: float) -> float:
         return self.config.futility_threshold(base, len(self.tasks))
 
-    def _screening_z(self, *, untargeted: bool = False) -> float:
+    def _screening_z(self, *, untargeted: bool = False, weighted: bool = True) -> float:
         """The candidate against the incumbent's fresh and past rewards (see `screening_z`):
-        targets weighted up, or on the untargeted tasks alone, unweighted."""
+        targets weighted up (unless not `weighted`), or on the untargeted tasks alone, unweighted."""
         cfg, ev = self.config, self.evidence
         history = self.incumbent.per_task if cfg.screen_with_history else {}
         if untargeted:
             aimed = set(self.targeted)
             others = {t: r for t, r in ev.candidate.items() if t not in aimed}
             return screening_z(others, ev.incumbent, history, None, self.shift)
-        weights = {t: cfg.target_weight for t in self.targeted}
+        weights = {t: cfg.target_weight for t in self.targeted} if weighted else None
         return screening_z(ev.candidate, ev.incumbent, history, weights, self.shift)
 
     def _futile(self, stage: Stage, where: str, threshold: float) -> _Outcome | None:
@@ -198,8 +198,11 @@ class _Staged:
         if cfg.keep_screen_z is not None:
             # A simpler candidate has to beat the record only by its own (non-inferiority) bar.
             bar = min(cfg.keep_screen_z, cfg.simpler_futility_z) if self.shift else cfg.keep_screen_z
-            if self._screening_z() < bar:
+            if self._screening_z(weighted=cfg.keep_screen_weighted) < bar:
                 return False
+        # Help on the targets must not be paid for elsewhere (see `DecideConfig.harm_keep_z`).
+        if self.targeted and self._screening_z(untargeted=True) < -cfg.harm_keep_z:
+            return False
         self.statistic = "perm_p"
         self.p_value = permutation_p_value(ev.candidate, ev.incumbent, self.rng, cfg.n_permutations, self.shift)
         return self.p_value <= self.look_level
