@@ -78,13 +78,19 @@ def summarize(results: list[dict]) -> dict:
         "change_bias": change_bias, "change_bias_se": change_bias_se,
         "ledger_rmse": math.sqrt(statistics.fmean(r["ledger_bias"] ** 2 for r in results)),
         "changed": statistics.fmean(r["changed"] for r in results),
+        "kept_any": statistics.fmean(r["kept_any"] for r in results),
         "decisions": statistics.fmean(r["decisions"] for r in results),
         "trials_per_decision": statistics.fmean(r["trials_per_decision"] for r in results),
         **{f"trials_{c}": total("spent", c) / max(1, total("seen", c)) for c in CLASSES},
         "final_runs": len(finals),
         "final_error": mean_se([f["error"] for f in finals])[0] if finals else 0.0,
         "final_coverage": statistics.fmean(f["covered"] for f in finals) if finals else 1.0,
+        "final_no_change_significant": _share([f["significant"] for f in finals if f["no_change"]]),
     }
+
+
+def _share(flags: list[bool]) -> float | None:
+    return sum(flags) / len(flags) if flags else None
 
 
 def compare(ours: list[dict], naive: list[dict]) -> dict:

@@ -8,7 +8,7 @@ from bench.decision.panel import BOUND_BIAS, BOUND_HARMFUL, BOUND_NULL
 
 HEADER = (f"{'cell (world:T:budget)':24} {'rule':5} {'true lift':>13} {'ours-naive':>13} {'null':>5} "
           f"{'harm':>5} {'h>1pt':>5} {'help':>5} {'ledger bias':>13} {'rmse':>5} {'vs-base bias':>13} "
-          f"{'dec':>5} {'chg':>4} {'fin.cov':>7}  bounds")
+          f"{'dec':>5} {'kept':>4} {'chg':>4} {'fin.cov':>7}  bounds")
 
 
 def _pct(x: float) -> str:
@@ -28,7 +28,7 @@ def _row(name: str, rule: str, s: dict, entry: dict) -> str:
     return (f"{name:24} {rule:5} {_pct(s['true_lift']):>7}±{100 * s['true_lift_se']:<4.1f} {diff:>13} {rates} "
             f"{_pct(s['ledger_bias']):>7}±{100 * s['ledger_bias_se']:<4.1f} {100 * s['ledger_rmse']:5.1f} "
             f"{_pm(s['change_bias'], s['change_bias_se']):>13} "
-            f"{s['decisions']:5.1f} {s['changed']:4.2f} {s['final_coverage']:7.2f}  {verdict}")
+            f"{s['decisions']:5.1f} {s['kept_any']:4.2f} {s['changed']:4.2f} {s['final_coverage']:7.2f}  {verdict}")
 
 
 def text(table: dict[str, dict], seeds: int, seconds: float, workers: int) -> str:
@@ -38,7 +38,8 @@ def text(table: dict[str, dict], seeds: int, seconds: float, workers: int) -> st
         ("true lift / ours-naive / ledger bias / rmse in points of suite score (± one standard error); "
          "vs-base bias: the ledger's paired change against the baseline minus the true change; "
          "null/harm/help: % of such decisions kept (null: not marked simpler; h>1pt: harmful by more than "
-         "a point); dec: decisions per climb; chg: share of climbs ending on a changed agent; fin.cov: share "
+         "a point); dec: decisions per climb; kept: share of climbs that kept an edit; chg: share of climbs "
+         "ending on an agent that truly differs from the baseline; fin.cov: share "
          "of final confirmations whose 95% interval holds the true change"),
         HEADER,
     ]

@@ -162,13 +162,16 @@ async def climb(rule: str, world_name: str, n_tasks: int, budget: int, seed: int
         "simpler_seen": tally.simpler_seen, "simpler_kept": tally.simpler_kept,
         "big_harm": (tally.big_harm_kept, tally.big_harm_seen),
         "trials_per_decision": tally.trials / max(1, tally.decisions),
-        "final": final_confirmation(sim, suite, incumbent, tasks, truth - start),
+        "kept_any": sum(tally.kept.values()) > 0,
+        "final": final_confirmation(sim, suite, incumbent, tasks, truth - start, sum(tally.kept.values()) > 0),
     }
 
 
-def final_confirmation(sim: Sim, suite: list[float], final: list[float], tasks: list[str], truth: float) -> dict:
-    """Baseline vs final, FINAL_REPEATS each per task in one batch (outside the budget), as the climb does."""
-    if final == suite:
+def final_confirmation(sim: Sim, suite: list[float], final: list[float], tasks: list[str], truth: float,
+                       kept: bool) -> dict:
+    """Baseline vs final, FINAL_REPEATS each per task in one batch (outside the budget), as the climb does
+    whenever it kept an edit (a kept null edit leaves the true scores as they were)."""
+    if not kept:
         return {"ran": False}
     sim.arms = {"candidate": final, "incumbent": suite}
     requests = [TrialRequest(arm, t, FINAL_REPEATS) for t in tasks for arm in ("candidate", "incumbent")]
@@ -176,4 +179,4 @@ def final_confirmation(sim: Sim, suite: list[float], final: list[float], tasks: 
     test = paired_change({t: out.get(("candidate", t), []) for t in tasks},
                          {t: out.get(("incumbent", t), []) for t in tasks}, sim.rng)
     return {"ran": True, "error": test.change - truth, "covered": test.low <= truth <= test.high,
-            "significant": test.p_value <= 0.05, "harmful": truth < 0}
+            "significant": test.p_value <= 0.05, "harmful": truth < 0, "no_change": abs(truth) < 1e-12}
