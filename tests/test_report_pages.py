@@ -107,3 +107,14 @@ def test_the_result_states_the_final_tables_own_paired_test(tmp_path):
     assert "per-decision test" in html  # it says what a keep means and what this table means
     record.events[-1]["final"]["heldout"].pop("test")  # a run from before the test: a dash, no error
     assert "<td>–</td>" in result_section(record)
+
+
+def test_a_keeps_decision_shows_its_paired_change_against_the_baseline():
+    from meta.report.experiments import decision_rows
+
+    change = {"tasks": 30, "change": 0.04, "se": 0.02, "low": 0.001, "high": 0.079, "level": 0.95, "p_value": 0.05}
+    rows = dict((str(k), v) for k, v in decision_rows({"verdict": "keep", "change_vs_baseline": change}))
+    assert rows["change against the baseline (paired, same batch; drift cannot bias it)"] == (
+        "+0.040 [+0.001, +0.079] over 30 tasks")
+    assert dict((str(k), v) for k, v in decision_rows({"verdict": "discard"}))[
+        "change against the baseline (paired, same batch; drift cannot bias it)"] == "–"

@@ -102,7 +102,18 @@ def decision_rows(decision: dict[str, Any]) -> list[list[Any]]:
             [statistic, "–" if bound is None else f"{bound:.3g}"], ["trials", decision.get("trials")],
             ["candidate score (selection data)", num(decision.get("candidate_score"))],
             ["reported score (fresh confirmation trials)", num(decision.get("reported_score"))],
+            ["change against the baseline (paired, same batch; drift cannot bias it)",
+             _versus_baseline(decision.get("change_vs_baseline"))],
             ["simpler than the incumbent", "yes" if decision.get("simpler") else "no"]]
+
+
+def _versus_baseline(change: Any) -> str:
+    """A keep's paired change against the baseline with its 95% interval ('–' for a discard)."""
+    if not isinstance(change, dict) or not all(isinstance(change.get(k), (int, float))
+                                               for k in ("change", "low", "high")):
+        return "–"
+    interval = f"{change['change']:+.3f} [{change['low']:+.3f}, {change['high']:+.3f}]"
+    return f"{interval} over {change.get('tasks', '?')} tasks"
 
 
 def _judge(gate: dict[str, Any]) -> str:
