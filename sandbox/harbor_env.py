@@ -1,0 +1,183 @@
+"""One of Harbor's environments behind our ``Environment`` protocol.
+
+Everything goes through the provider's ``exec`` (the one primitive every Harbor
+environment has, local or cloud), so a trial behaves the same on each of them:
+
+- stdout and stderr come back apart even where the provider merges them (Harbor's
+  Docker environment does): the command runs between two random markers with its
+  stderr in a file, sent back base64-encoded after the second marker;
+- the timeout is enforced inside the sandbox (``timeout -k``) and bounded again on
+  the host, as in ``DockerContainer``;
+- files travel as tars made by ``sandbox.archive`` (readable by every user) and come
+  back through the same filter that refuses links escaping their folder; payloads
+  too large for one command line go through the provider's own file transfer.
+
+Imports nothing of Harbor: it only calls the methods of the object it wraps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import math
+import secrets
+import shlex
+import tempfile
+import time
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from sandbox.archive import DownloadTooLarge, bytes_tar, extract_tar, path_tar
+from sandbox.environment import ExecResult, InfraError
+
+KILL_AFTER_SEC = 5
+HOST_GRACE_SEC = 30.0
+"""Extra time the host waits beyond the in-sandbox timeout (a cloud provider's round trip)."""
+OUTPUT_LIMIT_CHARS = 8 * 1024 * 1024
+INLINE_MAX_BYTES = 64 * 1024
+"""Tars up to this size travel inside the command (base64 in one argument, which may be 128 KiB)."""
+DOWNLOAD_INLINE_MAX_BYTES = 16 * 1024 * 1024
+"""Downloads up to this size come back on stdout; larger ones through the provider's own copy."""
+ROOT = "root"
+
+
+def _q(text: str) -> str:
+    return shlex.quote(text)
+
+
+class HarborEnvironment:
+    """A started Harbor environment; implements ``sandbox.environment.Environment``.
+
+    Args:
+        env: A started ``harbor.environments.base.BaseEnvironment``.
+        label: How errors name it, e.g. "harbor:docker task-x".
+    """
+
+    def __init__(self, env: Any, label: str):
+        self.env = env
+        self.label = label
+
+    async def _raw(self, command: str, *, timeout_sec: float | None, user: str | int | None = None,
+                   env: dict[str, str] | None = None, cwd: str | None = None):
+        """The provider's exec; its own exceptions are infrastructure failures."""
+        bound = None if timeout_sec is None else int(math.ceil(timeout_sec))
+        try:
+            return await self.env.exec(command, cwd=cwd, env=env or None, timeout_sec=bound, user=user)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - providers raise anything; all of it is infra
+            if "timed out" in str(exc).lower():
+                raise TimeoutError(str(exc)) from exc
+            raise InfraError(f"{self.label}: exec failed: {type(exc).__name__}: {exc}", "harbor") from exc
+
+    async def exec(self, cmd: str, *, timeout: float | None = None, user: str | int | None = None,
+                   env: dict[str, str] | None = None, cwd: str | None = None) -> ExecResult:
+        token = secrets.token_hex(8)
+        start, end = f"@@climb-out-{token}@@", f"@@climb-err-{token}@@"
+        argv = ["bash", "-c", cmd]
+        if timeout is not None:
+            argv = ["timeout", "-k", f"{KILL_AFTER_SEC}s", f"{max(timeout, 0.01):.2f}s", *argv]
+        framed = (f"f=$(mktemp 2>/dev/null) || f=/dev/null; printf %s {start}; {shlex.join(argv)} 2>\"$f\"; "
+                  f"rc=$?; printf %s {end}; [ \"$f\" = /dev/null ] || {{ base64 -w0 \"$f\"; rm -f \"$f\"; }}; "
+                  "exit $rc")
+        host_bound = None if timeout is None else timeout + KILL_AFTER_SEC + HOST_GRACE_SEC
+        started = time.monotonic()
+        try:
+            raw = await self._raw(framed, timeout_sec=host_bound, user=user, env=env, cwd=cwd)
+        except TimeoutError:
+            return ExecResult(-1, "", "host-side timeout", True, time.monotonic() - started)
+        duration = time.monotonic() - started
+        out = (raw.stdout or "") + (raw.stderr or "")
+        head, found, rest = out.partition(start)
+        if not found:
+            raise InfraError(f"{self.label}: the command did not start (exit {raw.return_code}): "
+                             f"{out.strip()[-500:]}", "harbor")
+        body, found_end, tail = rest.rpartition(end)
+        if not found_end:  # the framing was cut off (killed from outside): all we have is stdout
+            body, tail = rest, ""
+        try:
+            stderr = base64.b64decode(tail.strip()).decode("utf-8", errors="replace")
+        except (binascii.Error, ValueError):
+            stderr = tail
+        stderr = head.strip() + ("\n" if head.strip() else "") + stderr  # provider noise before the frame
+        code = raw.return_code
+        timed_out = timeout is not None and code in (124, 137) and duration >= timeout * 0.98
+        truncated = len(body) > OUTPUT_LIMIT_CHARS or len(stderr) > OUTPUT_LIMIT_CHARS
+        return ExecResult(code, body[:OUTPUT_LIMIT_CHARS], stderr[:OUTPUT_LIMIT_CHARS], timed_out, duration,
+                          truncated)
+
+    async def _root(self, command: str, what: str, timeout: float = 300) -> ExecResult:
+        result = await self.exec(command, timeout=timeout, user=ROOT)
+        if not result.ok:
+            raise InfraError(f"{self.label}: {what}: exit {result.exit_code}: "
+                             f"{(result.stderr or result.stdout).strip()[-400:]}", "harbor")
+        return result
+
+    async def _put_tar(self, data: bytes, what: str) -> None:
+        """Extract a tar at / as root."""
+        if len(data) <= INLINE_MAX_BYTES:
+            payload = base64.b64encode(data).decode()
+            await self._root(f"printf %s {payload} | base64 -d | tar -xf - -C /", what)
+            return
+        remote = f"/tmp/.climb-up-{secrets.token_hex(6)}.tar"
+        with tempfile.TemporaryDirectory(prefix="climb-harbor-") as tmp:
+            local = Path(tmp) / "up.tar"
+            local.write_bytes(data)
+            try:
+                await self.env.upload_file(str(local), remote)
+            except Exception as exc:  # noqa: BLE001 - the provider's transfer failed
+                raise InfraError(f"{self.label}: {what}: upload failed: {exc}", "harbor") from exc
+        await self._root(f"tar -xf {remote} -C / && rm -f {remote}", what)
+
+    async def upload(self, src: Path, dest: str, executable: bool = False) -> None:
+        data = await asyncio.to_thread(path_tar, Path(src), dest, executable)
+        await self._put_tar(data, f"upload {src} -> {dest}")
+
+    async def write_file(self, path: str, data: bytes, mode: int = 0o644) -> None:
+        await self._put_tar(bytes_tar(path, data, mode), f"write {path}")
+
+    async def download(self, src: str, dest: Path, max_bytes: int | None = None) -> None:
+        """Copy src into the host folder dest (src's basename is created inside dest)."""
+        path = PurePosixPath(src)
+        parent, name = _q(str(path.parent)), _q(path.name or ".")
+        cap = DOWNLOAD_INLINE_MAX_BYTES if max_bytes is None else min(max_bytes, DOWNLOAD_INLINE_MAX_BYTES)
+        result = await self._root(f"test -e {_q(src)} || {{ echo 'no such file: {src}' >&2; exit 2; }}; "
+                                  f"tar -C {parent} -cf - {name} | head -c {cap + 1} | base64 -w0",
+                                  f"download {src}")
+        data = base64.b64decode(result.stdout)
+        if len(data) <= cap:
+            await asyncio.to_thread(extract_tar, iter([data]), Path(dest), max_bytes)
+            return
+        if max_bytes is not None and cap >= max_bytes:
+            raise DownloadTooLarge(f"{src}: more than {max_bytes} bytes", "file")
+        await self._download_large(src, Path(dest), max_bytes)
+
+    async def _download_large(self, src: str, dest: Path, max_bytes: int | None) -> None:
+        path = PurePosixPath(src)
+        remote = f"/tmp/.climb-down-{secrets.token_hex(6)}.tar"
+        await self._root(f"tar -C {_q(str(path.parent))} -cf {remote} {_q(path.name)}", f"download {src}")
+        try:
+            with tempfile.TemporaryDirectory(prefix="climb-harbor-") as tmp:
+                local = Path(tmp) / "down.tar"
+                try:
+                    await self.env.download_file(remote, str(local))
+                except Exception as exc:  # noqa: BLE001 - the provider's transfer failed
+                    raise InfraError(f"{self.label}: download {src}: {exc}", "harbor") from exc
+                with local.open("rb") as fh:
+                    chunks = iter(lambda: fh.read(1024 * 1024), b"")
+                    await asyncio.to_thread(extract_tar, chunks, dest, max_bytes)
+        finally:
+            await self.exec(f"rm -f {remote}", timeout=60, user=ROOT)
+
+    async def read_file(self, path: str, max_bytes: int = 10_000_000) -> bytes:
+        result = await self.exec(f"test -f {_q(path)} || exit 3; head -c {max_bytes + 1} -- {_q(path)} | base64 -w0",
+                                 timeout=120, user=ROOT)
+        if result.exit_code == 3:
+            raise FileNotFoundError(f"{path} is not a regular file")
+        if not result.ok:
+            raise InfraError(f"{self.label}: read {path}: {result.stderr.strip()[-300:]}", "harbor")
+        data = base64.b64decode(result.stdout)
+        if len(data) > max_bytes:
+            raise InfraError(f"{path} is larger than {max_bytes} bytes", "file")
+        return data

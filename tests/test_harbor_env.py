@@ -1,0 +1,102 @@
+"""Our Environment contract, run against a Harbor environment (harbor:docker).
+
+The contract tests are the very ones ``test_environment_contract`` runs against our own
+Docker containers, imported here so both backends answer to one suite. No-network
+isolation is the one item Harbor's Docker environment cannot give offline; its
+preflight must refuse such a task instead (tested below).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+import docker
+import pytest
+
+from sandbox.docker import LABEL_RUN
+from sandbox.harbor_backend import HarborBackend, HarborEnvConfig, HarborUnavailable
+from sandbox.task import load_task
+from tests.harbor_helpers import harbor_ready  # noqa: F401 - fixture
+from tests.helpers import make_task
+from tests.test_environment_contract import (  # noqa: F401 - collected here against the harbor box
+    test_bash_semantics,
+    test_download_skips_links_escaping_the_folder,
+    test_env_cwd_user,
+    test_exit_codes_and_streams_are_data,
+    test_memory_limit_enforced,
+    test_output_is_captured_whole,
+    test_timeout_kills_command_and_children,
+    test_timeout_that_ignores_sigterm_is_killed,
+    test_upload_download_round_trip,
+)
+
+pytestmark = [pytest.mark.docker, pytest.mark.harbor]
+
+BOX_TOML = """[agent]
+timeout_sec = 60
+[environment]
+network_mode = "public"
+workdir = "/tmp"
+memory_mb = 256
+env = { GREETING = "hi" }
+"""
+
+
+def _leftovers(run_id: str) -> list[str]:
+    client = docker.from_env()
+    return [c.name for c in client.containers.list(all=True, filters={"label": f"{LABEL_RUN}={run_id}"})]
+
+
+@pytest.fixture
+async def box(tmp_path, harbor_ready):  # noqa: F811
+    task = load_task(make_task(tmp_path / "tasks", "box", toml=BOX_TOML,
+                               dockerfile="FROM climb-base:bookworm\n"))
+    run_id = f"hbox-{secrets.token_hex(3)}"
+    backend = HarborBackend(HarborEnvConfig.parse("harbor:docker"), run_id)
+    started = await backend.start(task, f"climb-{run_id}", tmp_path / "scratch")
+    yield started.env
+    await backend.stop(started.env)
+    assert _leftovers(run_id) == []
+
+
+async def test_stop_is_fast_and_leaves_nothing(tmp_path, harbor_ready):  # noqa: F811
+    task = load_task(make_task(tmp_path / "tasks", "t", toml=BOX_TOML, dockerfile="FROM climb-base:bookworm\n"))
+    run_id = f"hstop-{secrets.token_hex(3)}"
+    backend = HarborBackend(HarborEnvConfig.parse("harbor:docker"), run_id)
+    started = await backend.start(task, f"climb-{run_id}", tmp_path / "scratch")
+    assert started.user == "root" and started.workdir == "/tmp"
+    assert _leftovers(run_id), "our labels must be on Harbor's container (climb gc finds it by them)"
+    await started.env.exec("sleep 1000 &")
+    began = time.monotonic()
+    await backend.stop(started.env)
+    assert time.monotonic() - began < 8  # without an init process, compose waits 10 s for sleep
+    assert _leftovers(run_id) == []
+
+
+PLUGIN = "harbor:tests.fakes.harbor_plugin:PublicOnlyDocker"
+
+
+def test_preflight_names_the_task_and_provider_it_cannot_serve(tmp_path, harbor_ready):  # noqa: F811
+    offline = make_task(tmp_path / "tasks", "sealed")  # helpers' default: no-network
+    public = make_task(tmp_path / "tasks", "open", toml=BOX_TOML)
+    backend = HarborBackend(HarborEnvConfig.parse(PLUGIN), "preflight")  # a provider without isolation
+    problems = backend.preflight([load_task(offline), load_task(public)])
+    assert list(problems) == ["sealed"]
+    assert f"task sealed cannot run on {PLUGIN}" in problems["sealed"]
+    assert "no-network" in problems["sealed"]
+
+
+def test_unknown_provider_and_bad_specs_are_clear():
+    with pytest.raises(HarborUnavailable, match="harbor:nosuch.*built-in types: .*docker"):
+        HarborBackend(HarborEnvConfig.parse("harbor:nosuch"), "x").env_class()
+    with pytest.raises(HarborUnavailable, match="harbor:no.such.module:Env"):
+        HarborBackend(HarborEnvConfig.parse("harbor:no.such.module:Env"), "x").env_class()
+    for bad in ("docker2", "harbor:"):
+        with pytest.raises(ValueError, match="harbor:<type>"):
+            HarborEnvConfig.parse(bad)
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        HarborEnvConfig.parse("harbor:modal", ["region"])
+    parsed = HarborEnvConfig.parse("harbor:daytona", ["snapshot=abc", "cpus=2", "keep=true"])
+    assert parsed.type == "daytona" and parsed.options == {"snapshot": "abc", "cpus": 2, "keep": True}
+    assert HarborEnvConfig.parse("harbor:pkg.mod:Cls").import_path == "pkg.mod:Cls"
