@@ -34,7 +34,7 @@ The world (every figure depends on it, so it is stated here):
 * A climb has a budget of 3,000 trials. The baseline is measured first with 2
   trials per task (counted). Then candidates are evaluated until a batch would
   exceed the budget; that last, unfinished decision is dropped.
-* Ours: `meta.decide.evaluate_candidate` with the default `DecideConfig` and a
+* Ours: `meta.decide.rule.evaluate_candidate` with the default `DecideConfig` and a
   simulated `measure`; the ledger score is each decision's `reported_score` and
   the record evolves by `next_incumbent`, as in the climb loop.
   Naive: the same function with `rule="naive"`: one full-suite run per
@@ -64,7 +64,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from meta.decide import (  # noqa: E402
+from meta.decide.rule import (  # noqa: E402
     DecideConfig,
     IncumbentRecord,
     TrialRequest,

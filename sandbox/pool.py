@@ -33,7 +33,7 @@ class TrialRequest:
     repeat: int
     agent: Agent
     tag: str = ""
-    """Free label carried to the caller (e.g. "candidate" / "incumbent")."""
+    """Free label carried back to the caller (e.g. which arm of a comparison a trial belongs to)."""
 
 
 @dataclass

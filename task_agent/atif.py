@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from task_agent.messages import Reply
+from models.messages import Reply
 
 SCHEMA_VERSION = "ATIF-v1.6"
 MAX_OBSERVATION_CHARS = 50_000

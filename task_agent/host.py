@@ -22,9 +22,9 @@ from typing import Any
 from sandbox.agents import AgentContext, AgentError, AgentOutcome
 from sandbox.environment import InfraError
 from task_agent import jail
-from task_agent.host_session import ModelSettings, _Session
+from task_agent.host_session import ModelSettings, AgentSession
 from task_agent.jail import JailConfig
-from task_agent.models import (
+from models import (
     ModelAuthError,
     ModelConfigError,
     ModelUnavailableError,
@@ -56,7 +56,7 @@ class HarnessAgent:
             self.name = label
 
     async def run(self, ctx: AgentContext) -> AgentOutcome:
-        session = _Session(self, ctx)
+        session = AgentSession(self.models, ctx)
         loop = asyncio.get_running_loop()
         session.agent_deadline = loop.time() + (ctx.timeout_sec or 1e9)
         ctx.logs_dir.mkdir(parents=True, exist_ok=True)
@@ -89,7 +89,7 @@ class HarnessAgent:
             await asyncio.shield(_close_clients(session))
         return self._verdict(session, proc.returncode, ctx)
 
-    async def _serve(self, session: _Session, proc, write_fd: int, read_fd: int, command, ctx: AgentContext) -> None:
+    async def _serve(self, session: AgentSession, proc, write_fd: int, read_fd: int, command, ctx: AgentContext) -> None:
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader(limit=64 * 1024 * 1024)
         transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader),
@@ -161,7 +161,7 @@ class HarnessAgent:
             with contextlib.suppress(OSError):
                 writer.close()
 
-    def _verdict(self, session: _Session, returncode: int | None, ctx: AgentContext) -> AgentOutcome:
+    def _verdict(self, session: AgentSession, returncode: int | None, ctx: AgentContext) -> AgentOutcome:
         leftover = "; ".join(f"scripted model {client.name}: {client.remaining()} responses left unconsumed"
                              for client in session.clients.values()
                              if isinstance(client, ScriptedModel) and client.remaining())
@@ -205,7 +205,7 @@ def _kill_group(proc) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-async def _close_clients(session: _Session) -> None:
+async def _close_clients(session: AgentSession) -> None:
     for client in session.clients.values():
         with contextlib.suppress(Exception):
             await client.aclose()

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import base64
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sandbox.agents import AgentContext, AgentError, AgentOutcome
-from task_agent.messages import Usage
-from task_agent.models import (
+from models.messages import Usage
+from models import (
     ModelClient,
     ModelRequestError,
     PriceTable,
@@ -19,9 +19,6 @@ from task_agent.models import (
     UsageTracker,
     create_model,
 )
-
-if TYPE_CHECKING:
-    from task_agent.host import HarnessAgent
 
 MAX_FILE_BYTES = 2_000_000
 WRITE_CHUNK = 48 * 1024
@@ -42,11 +39,11 @@ class ModelSettings:
     """Shared by every trial: per-role spend for budgets."""
 
 
-class _Session:
+class AgentSession:
     """One trial's agent process and what it has spent."""
 
-    def __init__(self, agent: "HarnessAgent", ctx: AgentContext):
-        self.agent, self.ctx = agent, ctx
+    def __init__(self, models: ModelSettings, ctx: AgentContext):
+        self.models, self.ctx = models, ctx
         self.clients: dict[str, ModelClient] = {}
         self.usage = Usage()
         self.cost = 0.0
@@ -66,7 +63,7 @@ class _Session:
         return AgentOutcome(model=self.model, usage=usage)
 
     def client(self, requested: str) -> ModelClient:
-        settings = self.agent.models
+        settings = self.models
         name = settings.task_model or requested
         if not name:
             raise AgentError("agent.py sets no MODEL and no --task-model was given", "agent_config")

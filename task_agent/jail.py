@@ -1,7 +1,7 @@
 """Where agent.py runs: a bubblewrap jail on the host.
 
 Inside the jail the agent sees, read-only, the system's /usr, the Python
-installation it runs on and the four runtime modules; read-write, only its own
+installation it runs on and the runtime modules; read-write, only its own
 trial's agent log folder (as /logs/agent) and a private, size-capped /tmp. It
 has its own user, pid, network, ipc and uts namespaces, no capabilities, no
 network at all (model calls go through the parent), no environment variables
@@ -26,7 +26,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-RUNTIME_FILES = ("__init__.py", "runtime.py", "atif.py", "messages.py")
+RUNTIME_FILES = ("task_agent/__init__.py", "task_agent/runtime.py", "task_agent/atif.py",
+                 "models/__init__.py", "models/messages.py")
+"""What the jail sees of our code, relative to the source root: the stdlib-only runtime and
+the conversation types it shares with the parent (``models/__init__.py`` loads lazily)."""
 JAIL_RUNTIME = "/rt"
 JAIL_AGENT = "/agent/agent.py"
 JAIL_LOGS = "/logs/agent"
@@ -69,8 +72,8 @@ def python_binary() -> str:
     return str(exe)
 
 
-def _runtime_dir() -> Path:
-    return Path(__file__).resolve().parent
+def _source_root() -> Path:
+    return Path(__file__).resolve().parent.parent
 
 
 def _root_links() -> list[str]:
@@ -101,7 +104,7 @@ def build(config: JailConfig, agent_file: Path, logs_dir: Path, read_fd: int, wr
     env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
            "CLIMB_AGENT_MEMORY_MB": str(config.memory_mb)}
     if config.kind == "none":
-        boot = BOOT.format(rt=str(_runtime_dir().parent))
+        boot = BOOT.format(rt=str(_source_root()))
         argv = [python, "-I", "-S", "-c", boot, str(read_fd), str(write_fd), str(agent_file)]
         return JailCommand(argv, str(logs_dir / "trajectory.json"), env)
     bwrap = shutil.which("bwrap")
@@ -121,7 +124,7 @@ def build(config: JailConfig, agent_file: Path, logs_dir: Path, read_fd: int, wr
     if not str(prefix).startswith("/usr/"):
         argv += ["--ro-bind", str(prefix), str(prefix)]
     for name in RUNTIME_FILES:
-        argv += ["--ro-bind", str(_runtime_dir() / name), f"{JAIL_RUNTIME}/task_agent/{name}"]
+        argv += ["--ro-bind", str(_source_root() / name), f"{JAIL_RUNTIME}/{name}"]
     argv += ["--ro-bind", str(agent_file), JAIL_AGENT, "--bind", str(logs_dir), JAIL_LOGS]
     for key, value in env.items():
         argv += ["--setenv", key, value]

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from task_agent.atif import Trajectory
-from task_agent.messages import Reply, ToolCall, Usage, tool_result
+from models.messages import Reply, ToolCall, Usage, tool_result
 
 __all__ = ["Context", "Tool", "CommandResult", "ModelError", "Reply", "ToolCall", "Usage", "tool_result"]
 

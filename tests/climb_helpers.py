@@ -12,8 +12,8 @@ import json
 import subprocess
 from pathlib import Path
 
-from meta.climb_config import ClimbConfig, SplitConfig, StopConfig
-from meta.decide_config import DecideConfig
+from meta.climb.config import ClimbConfig, SplitConfig, StopConfig
+from meta.decide.config import DecideConfig
 from sandbox.trial import TrialConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ from sandbox.results import TrialStatus
 from sandbox.task import load_task
 from sandbox.trial import TrialSpec, new_trial_id
 from task_agent.host import HarnessAgent, ModelSettings
-from task_agent.models import RetryPolicy, UsageTracker
+from models import RetryPolicy, UsageTracker
 from tests.atif_check import check_atif
 from tests.fakes.clock import FakeClock
 from tests.fakes.messages_api import message_body

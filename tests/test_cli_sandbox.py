@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from meta.cli import main
+from meta.cli.main import main
 from sandbox.docker import LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, owner_token
 from sandbox.gc import gc
 from tests.conftest import leftover_containers

@@ -7,12 +7,12 @@ import secrets
 
 import pytest
 
-from meta.climb import Climb
-from meta.climb_setup import build_context
-from meta.ledger import Ledger
-from meta.meta_tools import ToolRefused
+from meta.climb.loop import Climb
+from meta.climb.setup import build_context
+from meta.ledger.store import Ledger
+from meta.proposer.reach import ToolRefused
 from tests.climb_helpers import BASE_PROMPT, FIX, answer, climb_config, edit, judge_script, make_repo, meta_script, task_script
-from task_agent.models import RetryPolicy
+from models import RetryPolicy
 from tests.conftest import leftover_containers
 from tests.fakes.clock import FakeClock
 from tests.fakes.messages_api import message_body

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from meta.ledger import Ledger
+from meta.ledger.store import Ledger
 from tests.climb_helpers import BASE_PROMPT, FIX, edit, judge_script, make_repo, meta_script, task_script
 from tests.conftest import leftover_containers
 

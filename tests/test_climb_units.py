@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from meta.climb_config import ClimbConfig, SplitConfig
-from meta.climb_setup import prune_trial_files, small_benchmark_warning
-from meta.final import format_table
-from meta.split import split_tasks
-from meta.static_checks import (
+from meta.climb.config import ClimbConfig, SplitConfig
+from meta.climb.setup import prune_trial_files, small_benchmark_warning
+from meta.climb.final import format_table
+from meta.climb.split import split_tasks
+from meta.gates.static import (
     COMPUTED,
     compile_error,
     model_constant,
@@ -96,7 +96,7 @@ def test_final_table_formats_percent_or_absolute_change():
 
 
 def test_suite_se_never_reads_single_trials_as_noise_free():
-    from meta.climb_setup import ClimbContext
+    from meta.climb.setup import ClimbContext
 
     se = ClimbContext.suite_se
     assert se({"a": [1.0], "b": [0.0]}) is None  # one trial per task: the noise is unknown, not 0
@@ -112,8 +112,8 @@ def test_suite_se_never_reads_single_trials_as_noise_free():
 def test_unpriced_models_are_named_and_a_price_file_fixes_it(tmp_path):
     from types import SimpleNamespace
 
-    from meta.climb_setup import unpriced_warning
-    from task_agent.models import PriceTable
+    from meta.climb.setup import unpriced_warning
+    from models import PriceTable
 
     workspace = SimpleNamespace(agent_source=lambda: 'MODEL = "anthropic:claude-sonnet-9"\n')
     config = ClimbConfig(tasks=[tmp_path], repo=tmp_path, meta_model="anthropic:claude-opus-4-5")
@@ -129,8 +129,8 @@ def test_unpriced_models_are_named_and_a_price_file_fixes_it(tmp_path):
 
 def _climb(tmp_path, **overrides):
     """A climb set up on a small repo (Docker is only connected to, nothing runs)."""
-    from meta.climb import Climb
-    from meta.climb_setup import build_context
+    from meta.climb.loop import Climb
+    from meta.climb.setup import build_context
     from tests.climb_helpers import climb_config, make_repo
 
     repo = make_repo(tmp_path)
@@ -141,7 +141,7 @@ def _climb(tmp_path, **overrides):
 
 @pytest.mark.docker
 def test_stop_conditions_plateau_hours_and_budget_warnings(tmp_path):
-    from task_agent.messages import Usage
+    from models.messages import Usage
 
     climb = _climb(tmp_path, stop={"plateau": 2, "budget_usd": 1.0})
     climb.state.exp, climb.state.last_keep_exp = 2, 1
@@ -178,8 +178,8 @@ def test_low_disk_prunes_old_trials_then_stops(tmp_path):
 
 @pytest.mark.docker
 async def test_infra_dominated_batches_pause_and_rerun_then_long_outages_stop(tmp_path):
-    from meta.evaluation import InfraBatchError
-    from task_agent.models import ModelAuthError
+    from meta.climb.evaluation import InfraBatchError
+    from models import ModelAuthError
 
     climb = _climb(tmp_path, pause_initial_sec=0.01, pause_max_sec=0.02)
     attempts = []
@@ -214,8 +214,8 @@ async def test_infra_dominated_batches_pause_and_rerun_then_long_outages_stop(tm
 
 
 def test_run_options_set_the_keep_level_and_an_explicit_held_out_list(tmp_path):
-    from meta.cli import build_parser
-    from meta.cli_climb import config_from_args
+    from meta.cli.main import build_parser
+    from meta.cli.climb import config_from_args
     from tests.climb_helpers import make_repo
 
     repo = make_repo(tmp_path)
@@ -233,7 +233,7 @@ def test_run_options_set_the_keep_level_and_an_explicit_held_out_list(tmp_path):
 def test_a_bad_held_out_list_fails_before_any_worktree_exists(tmp_path):
     import subprocess
 
-    from meta.climb_setup import SetupError, build_context
+    from meta.climb.setup import SetupError, build_context
     from tests.climb_helpers import climb_config, make_repo
 
     repo = make_repo(tmp_path)

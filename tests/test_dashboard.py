@@ -6,11 +6,11 @@ from types import SimpleNamespace
 
 from rich.console import Console
 
-from meta.dashboard import Dashboard, sparkline
-from meta.ledger import ResultRow
+from meta.cli.dashboard import Dashboard, sparkline
+from meta.ledger.store import ResultRow
 from sandbox.results import TrialResult, TrialStatus
-from task_agent.messages import Usage
-from task_agent.models import UsageTracker
+from models.messages import Usage
+from models import UsageTracker
 
 
 def fake_climb(train, heldout, tracker):

@@ -9,7 +9,7 @@ import random
 import pydantic
 import pytest
 
-from meta.decide import (
+from meta.decide.rule import (
     DecideConfig,
     Decision,
     IncumbentRecord,
@@ -18,7 +18,7 @@ from meta.decide import (
     honest_score,
     next_incumbent,
 )
-from meta.decide_sampling import (
+from meta.decide.sampling import (
     allocate,
     pick_repeats,
     spot_size,
@@ -26,7 +26,7 @@ from meta.decide_sampling import (
     stratified_sample,
     stratify,
 )
-from meta.decide_stats import (
+from meta.decide.stats import (
     lower_bound,
     normal_p_value,
     normal_quantile,

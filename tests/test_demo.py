@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from meta.ledger import Ledger
+from meta.ledger.store import Ledger
 from tests.climb_helpers import make_repo
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]

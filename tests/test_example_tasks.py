@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from meta.cli_sandbox import check_tasks
+from meta.cli.sandbox import check_tasks
 from sandbox.task import discover
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]

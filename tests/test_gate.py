@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from meta.gate import GateResult, LeakReport, Verdict, added_lines, gate, reflect, scan_leaks
-from meta.gate_reflect import NO_VERDICT, QUESTION, SYSTEM_PROMPT
-from meta.workspace import Workspace
+from meta.gates.overfit import GateResult, LeakReport, Verdict, added_lines, gate, reflect, scan_leaks
+from meta.gates.reviewer import NO_VERDICT, QUESTION, SYSTEM_PROMPT
+from meta.workspace.worktree import Workspace
 from sandbox.task import Task, load_task
-from task_agent.models import ModelUnavailableError, create_model
+from models import ModelUnavailableError, create_model
 from tests.helpers import make_task
 
 BOILERPLATE_TEST_SH = """#!/bin/bash

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from meta.ledger import COLUMNS, HEADER, Ledger, LedgerError, ResultRow
+from meta.ledger.store import COLUMNS, HEADER, Ledger, LedgerError, ResultRow
 
 
 def row(exp: int, status: str = "discard", **fields) -> ResultRow:

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from meta.meta_tools import Reach, ToolRefused, TrialIndex, read_text
-from meta.proposer import Proposer, ProposerSetup
+from meta.proposer.reach import Reach, ToolRefused, TrialIndex, read_text
+from meta.proposer.tools import MetaTools, ToolSetup
 from sandbox.results import TrialResult, TrialStatus, write_result
 
 
@@ -68,16 +68,16 @@ def test_trial_index_lists_only_train_tasks(world):
         index.find("h1")
 
 
-def _proposer(world, **setup) -> Proposer:
+def _proposer(world, **setup) -> MetaTools:
     _, ws, reach, index = world
 
     async def spot(task_ids, repeats):
         return []
 
-    return Proposer(ProposerSetup(**{
-        "model": None, "workspace_path": ws, "agent_path": "task_agent/agent.py", "program": "",
-        "ledger_summary": "", "train_scores": {"train-task": 0.0}, "reach": reach, "trials": index,
-        "spot_check": spot, "spot_budget": 2, "train_instructions": {"train-task": "do it"}, **setup}))
+    return MetaTools(ToolSetup(**{
+        "workspace_path": ws, "agent_path": "task_agent/agent.py", "train_scores": {"train-task": 0.0},
+        "reach": reach, "trials": index, "spot_check": spot, "spot_budget": 2,
+        "train_instructions": {"train-task": "do it"}, **setup}))
 
 
 async def test_proposer_tools(world):
@@ -101,14 +101,14 @@ async def test_proposer_tools(world):
 
 
 async def test_tool_errors_go_back_to_the_model_and_history_is_listed(world):
-    proposer = _proposer(world, ledger_summary="recent", experiments="- exp 1, discard: x\n" * 2000)
+    proposer = _proposer(world, experiments="- exp 1, discard: x\n" * 2000)
     with pytest.raises(ToolRefused, match="read_file failed: IsADirectoryError"):
-        await proposer._call("read_file", {"path": "task_agent"}, None)  # a folder is not a crash
+        await proposer.call("read_file", {"path": "task_agent"}, None)  # a folder is not a crash
     with pytest.raises(ToolRefused, match="bad arguments"):
-        await proposer._call("read_file", {"nope": 1}, None)
-    history = await proposer._call("list_experiments", {}, None)
+        await proposer.call("read_file", {"nope": 1}, None)
+    history = await proposer.call("list_experiments", {}, None)
     assert history.startswith("- exp 1, discard: x") and "offset=12000" in history
-    rest = await proposer._call("list_experiments", {"offset": 36000}, None)
+    rest = await proposer.call("list_experiments", {"offset": 36000}, None)
     assert rest.endswith("- exp 1, discard: x\n") and "truncated" not in rest
     assert "heldout-task" not in await proposer.list_files("experiments")
     assert await proposer.grep_trials("heldout", "trajectory") == "no matches"

@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from task_agent.messages import Usage
-from task_agent.models import ModelConfigError, Price, PriceTable, UsageTracker
+from models.messages import Usage
+from models import ModelConfigError, Price, PriceTable, UsageTracker
 
 MILLION = Usage(input_tokens=1_000_000)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from task_agent.messages import tool_result
-from task_agent.models import (
+from models.messages import tool_result
+from models import (
     ModelAuthError,
     ModelConfigError,
     ModelRequestError,

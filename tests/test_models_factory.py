@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from task_agent.models import (
+from models import (
     PROVIDERS,
     ModelClient,
     ModelConfigError,
@@ -17,7 +17,7 @@ from task_agent.models import (
     create_model,
     parse_model_name,
 )
-from task_agent.models.retry import call_with_retries, parse_retry_after
+from models.retry import call_with_retries, parse_retry_after
 from tests.fakes.clock import FakeClock
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from task_agent.messages import Reply, tool_result
-from task_agent.models import (
+from models.messages import Reply, tool_result
+from models import (
     ModelAuthError,
     ModelConfigError,
     ModelUnavailableError,
@@ -13,8 +13,8 @@ from task_agent.models import (
     UsageTracker,
     create_model,
 )
-from task_agent.models.openai_client import max_tokens_field
-from task_agent.models.openai_convert import (
+from models.openai_client import max_tokens_field
+from models.openai_convert import (
     TOOL_ERROR_PREFIX,
     from_chat_completion,
     to_chat_messages,

@@ -16,8 +16,8 @@ from sandbox.results import TrialStatus
 from sandbox.task import load_task
 from sandbox.trial import TrialSpec, new_trial_id
 from task_agent.host import HarnessAgent, ModelSettings
-from task_agent.messages import STOP_REASONS, Reply, tool_result
-from task_agent.models import RetryPolicy, UsageTracker, create_model
+from models.messages import STOP_REASONS, Reply, tool_result
+from models import RetryPolicy, UsageTracker, create_model
 from tests.atif_check import check_atif
 from tests.fakes.llama_server import running_llama_server
 from tests.helpers import make_task

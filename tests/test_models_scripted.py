@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from task_agent.messages import Reply, tool_result
-from task_agent.models import (
+from models.messages import Reply, tool_result
+from models import (
     ModelAuthError,
     ModelConfigError,
     ModelRequestError,

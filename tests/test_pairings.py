@@ -18,15 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from meta.cli import build_parser, main
-from meta.climb_config import StopConfig
-from meta.climb_setup import SetupError
-from meta.pairings import STATE_FILE, PairingsRun
-from meta.pairings_cli import config_from
-from meta.pairings_config import PairingsConfig, model_family, model_labels
-from meta.pairings_matrix import family_summary, matrix
-from meta.report import write_report
-from meta.workspace import Workspace
+from meta.cli.main import build_parser, main
+from meta.climb.config import StopConfig
+from meta.climb.setup import SetupError
+from meta.pairings.study import STATE_FILE, PairingsRun
+from meta.cli.pairings import config_from
+from meta.pairings.config import PairingsConfig, model_family, model_labels
+from meta.report.matrix import family_summary, matrix
+from meta.report.folder import write_report
+from meta.workspace.worktree import Workspace
 from sandbox.results import TrialResult
 from tests.climb_helpers import (
     BASE_PROMPT,

@@ -17,15 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from meta.cli import main
-from meta.climb import Climb
-from meta.climb_config import SplitConfig
-from meta.climb_setup import build_context
-from meta.ledger import Ledger, ResultRow
-from meta.report import write_report, write_run_report
-from meta.report_data import RunRecord
-from meta.report_failures import failed_trials, group
-from meta.split import split_tasks
+from meta.cli.main import main
+from meta.climb.loop import Climb
+from meta.climb.config import SplitConfig
+from meta.climb.setup import build_context
+from meta.ledger.store import Ledger, ResultRow
+from meta.report.folder import write_report
+from meta.report.run import write_run_report
+from meta.report.data import RunRecord
+from meta.report.failures import failed_trials, group
+from meta.climb.split import split_tasks
 from sandbox.results import TrialResult, TrialStatus, write_result
 from tests.climb_helpers import BASE_PROMPT, FIX, answer, climb_config, edit, git, judge_script, make_repo, meta_script
 

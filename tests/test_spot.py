@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from meta.cli import main
+from meta.cli.main import main
 from tests.fakes.messages_api import message_body
 from tests.helpers import make_task
 

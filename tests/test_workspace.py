@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from meta.workspace import (
+from meta.workspace.worktree import (
     Complexity,
     ScopeError,
     Workspace,
     WorkspaceError,
     count_complexity,
 )
-from meta.workspace_scope import EDITABLE_BEGIN, EDITABLE_END, region_violations
+from meta.workspace.scope import EDITABLE_BEGIN, EDITABLE_END, region_violations
 
 AGENT = "task_agent/agent.py"
 AGENT_TEXT = 'SYSTEM_PROMPT = "You are a careful agent."\nMAX_TURNS = 30\n'

@@ -1,0 +1,7 @@
+"""The climb itself: setup, baseline, the loop, one experiment as steps, evaluation of agents on
+tasks (both arms in the same batches), the train/held-out split, the final confirmation, the
+climb's config and resumable state.
+
+May import every other room of meta/ except ``cli``, ``report`` and ``pairings``, and the
+sandbox, task_agent and models packages.
+"""

@@ -1,0 +1,264 @@
+"""The climb: baseline, then experiments (propose -> gates -> decide -> anti-overfit -> keep or
+discard) until a stop condition, then a final head-to-head on held-out."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+import time
+from pathlib import Path
+
+from meta.climb.config import ClimbConfig
+from meta.climb.setup import ClimbContext
+from meta.climb.state import ClimbState, Version
+from meta.decide.rule import honest_score
+from meta.decide.records import IncumbentRecord
+from meta.climb.evaluation import InfraBatchError, mean_of_task_means, per_task_scores
+from meta.climb.experiment import run_experiment
+from meta.climb.final import final_confirmation
+from meta.ledger.store import ResultRow
+from meta.gates.static import task_model
+from sandbox.environment import InfraError
+from models import ModelAuthError, ModelConfigError, ModelUnavailableError
+
+PERMANENT_INFRA = frozenset({"model_auth", "model_config", "jail"})
+"""Trial failure kinds no pause can cure: a batch failing only on these stops the climb."""
+
+
+class ClimbStop(Exception):
+    """End the climb at this safe point, for the reason given."""
+
+
+class Climb:
+    """One climb, started fresh or resumed from its run folder."""
+
+    Stop = ClimbStop
+
+    def __init__(self, ctx: ClimbContext):
+        self.ctx = ctx
+        self.config: ClimbConfig = ctx.config
+        self.state: ClimbState = ctx.state
+        self.rng = random.Random(self.config.seed * 7919 + self.state.exp)
+        self.stop_requested: str | None = None
+        self.meta_failures = 0
+        self._started = time.monotonic()
+        self._elapsed_base = self.state.elapsed_sec
+        self.flush_pending_row()
+
+    # ----- bookkeeping -------------------------------------------------------------------------
+    def event(self, kind: str, exp: int | None = None, **data) -> None:
+        event = self.ctx.ledger.append_event(kind, exp=exp, **data)
+        if self.ctx.view:
+            self.ctx.view.on_event(event, self)
+
+    def elapsed(self) -> float:
+        return self._elapsed_base + time.monotonic() - self._started
+
+    def save(self) -> None:
+        self.state.elapsed_sec = self.elapsed()
+        self.state.usage = self.ctx.tracker.to_json()
+        self.ctx.ledger.save_state(self.state.to_json())
+
+    def spend(self) -> tuple[float, int]:
+        total = self.ctx.tracker.total()
+        usage = total.usage
+        return total.cost_usd, usage.prompt_tokens + usage.output_tokens
+
+    # ----- the loop ----------------------------------------------------------------------------
+    async def run(self) -> ClimbState:
+        """Run to the end; safe to call again on a resumed state."""
+        if self.state.phase in ("final", "done"):
+            self.reopen_if_room_left()
+        try:
+            if self.state.phase == "baseline":
+                await self.resilient("baseline", self.baseline)
+                self.state.phase = "climbing"
+                self.save()
+            while self.state.phase == "climbing":
+                reason = self.should_stop()
+                if reason:
+                    self.state.stop_reason = reason
+                    self.state.phase = "final"
+                    self.save()
+                    break
+                await run_experiment(self, self.state.exp + 1)
+        except ClimbStop as stop:
+            self.state.stop_reason = str(stop)
+            self.state.phase = "final"
+            self.save()
+        if self.state.phase == "final":
+            await self.finish()
+        return self.state
+
+    def reopen_if_room_left(self) -> None:
+        """A stopped climb, resumed with room left (it was interrupted, or is given new limits),
+        climbs on; its final confirmation is redone at the new end."""
+        if self.should_stop() is not None:
+            return
+        self.event("reopen", exp=self.state.exp, previous_stop=self.state.stop_reason)
+        self.state.phase, self.state.stop_reason, self.state.final = "climbing", None, None
+        self.save()
+
+    def should_stop(self) -> str | None:
+        stop = self.config.stop
+        cost, _ = self.spend()
+        self.warn_budget(cost)
+        if self.stop_requested:
+            return self.stop_requested
+        if (self.ctx.run_dir / "STOP").exists():
+            return "stop file"
+        if stop.hours is not None and self.elapsed() >= stop.hours * 3600:
+            return f"time budget of {stop.hours:g} h used"
+        if stop.max_experiments is not None and self.state.exp >= stop.max_experiments:
+            return f"{stop.max_experiments} experiments done"
+        if stop.budget_usd is not None and cost >= stop.budget_usd:
+            return f"budget of ${stop.budget_usd:g} spent (${cost:.2f})"
+        if stop.plateau is not None and self.state.exp - self.state.last_keep_exp >= stop.plateau:
+            return f"plateau: no keep in {stop.plateau} experiments"
+        if not self.disk_ok():
+            return "disk space low even after pruning"
+        return None
+
+    def warn_budget(self, cost: float) -> None:
+        budget = self.config.stop.budget_usd
+        if not budget:
+            return
+        for level in (0.5, 0.8):
+            if cost >= level * budget and level not in self.state.budget_warnings:
+                self.state.budget_warnings.append(level)
+                self.event("budget_warning", level=level, spent_usd=round(cost, 4), budget_usd=budget)
+
+    def free_gb(self) -> float:
+        """Free space where the climb grows: the run folder and Docker's data root (images,
+        container layers), when that is on this machine."""
+        paths = [self.ctx.run_dir] + ([self.ctx.docker_root] if self.ctx.docker_root else [])
+        return min(shutil.disk_usage(p).free for p in paths) / 1e9
+
+    def disk_ok(self) -> bool:
+        free_gb = self.free_gb()
+        if free_gb >= self.config.min_free_gb:
+            return True
+        freed = self.ctx.prune_old_trials(keep_last=3)
+        free_after = self.free_gb()
+        self.event("disk_pruned", free_gb=round(free_gb, 2), freed_mb=round(freed / 1e6, 1),
+                   free_after_gb=round(free_after, 2))
+        return free_after >= self.config.min_free_gb
+
+    async def resilient(self, what: str, step, exp: int | None = None, before_retry=None):
+        """Run step; on an outage or an infra-dominated batch, pause with backoff and retry it.
+
+        Nothing is booked for the failed attempt. Bad credentials, in the meta model or in
+        every trial of a batch, stop the climb.
+        """
+        delay, paused_since = self.config.pause_initial_sec, None
+        while True:
+            try:
+                result = await step()
+                if paused_since is not None:
+                    self.event("resume", exp=exp, what=what, paused_sec=round(time.monotonic() - paused_since, 1))
+                return result
+            except (ModelAuthError, ModelConfigError) as exc:
+                raise ClimbStop(f"model configuration: {exc}") from exc
+            except (ModelUnavailableError, InfraBatchError, InfraError) as exc:
+                if isinstance(exc, InfraBatchError) and exc.kinds and set(exc.kinds) <= PERMANENT_INFRA:
+                    raise ClimbStop(f"trials cannot run and waiting will not help: {exc}") from exc
+                paused_since = paused_since or time.monotonic()
+                if time.monotonic() - paused_since > self.config.max_pause_hours * 3600:
+                    raise ClimbStop(f"outage longer than {self.config.max_pause_hours:g} h: {exc}") from exc
+                self.event("pause", exp=exp, what=what, cause=f"{type(exc).__name__}: {exc}"[:500],
+                           retry_in_sec=delay)
+                await self.sleep(delay)
+                delay = min(delay * 2, self.config.pause_max_sec)
+                self.ctx.evaluator.runner.images.forget_failures()
+                if before_retry:
+                    before_retry()
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep, but wake early for a stop request (signal or stop file)."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if self.stop_requested or (self.ctx.run_dir / "STOP").exists():
+                raise ClimbStop(self.stop_requested or "stop file")
+            await asyncio.sleep(min(1.0, end - time.monotonic()))
+
+    # ----- baseline ----------------------------------------------------------------------------
+    async def baseline(self) -> None:
+        ctx, cfg = self.ctx, self.config
+        commit = ctx.workspace.head()
+        version = ctx.snapshot(commit)
+        agent = ctx.evaluator.agent(Path(version.agent_file), "incumbent")
+        self.event("baseline_start", exp=0, commit=commit, train=len(ctx.train), heldout=len(ctx.heldout))
+        started, (cost0, tokens0) = time.monotonic(), self.spend()
+        train = await ctx.evaluator.run([(agent, t, cfg.baseline_repeats, "incumbent") for t in ctx.train],
+                                        ctx.run_dir / "baseline", exp=0, stage="baseline")
+        per_task = per_task_scores(train)
+        self.event("baseline_done", exp=0, train_means={t: round(sum(v) / len(v), 4) for t, v in per_task.items()},
+                   task_model=task_model(cfg.task_model, Path(version.agent_file).read_text()))
+        record = IncumbentRecord(per_task)
+        version.train_score = honest_score(record)
+        version.train_se = ctx.suite_se(per_task)
+        version.heldout_score = await self.heldout(version, exp=0)
+        self.state.baseline = Version(**vars(version))
+        self.state.incumbent, self.state.record = version, record
+        cost, tokens = self.spend()
+        self.write_row(ResultRow(exp=0, commit=commit, status="baseline", train_score=version.train_score,
+                                 train_se=version.train_se, heldout_score=version.heldout_score,
+                                 passed=ctx.passed(per_task), cost_usd=round(cost - cost0, 6),
+                                 tokens=tokens - tokens0, minutes=round((time.monotonic() - started) / 60, 2),
+                                 description="baseline"))
+
+    async def heldout(self, version: Version, exp: int) -> float | None:
+        """The held-out aggregate of a version (only the aggregate is ever logged)."""
+        if not self.ctx.heldout:
+            return None
+        agent = self.ctx.evaluator.agent(Path(version.agent_file), "incumbent")
+        results = await self.ctx.evaluator.run(
+            [(agent, t, self.config.heldout_repeats, "heldout") for t in self.ctx.heldout],
+            self.ctx.run_dir / "heldout" / f"exp-{exp:04d}", exp=exp, stage="heldout")
+        score = mean_of_task_means(per_task_scores(results))
+        self.event("heldout", exp=exp, commit=version.commit, score=score,
+                   trials=sum(r.score is not None for r in results))
+        return score
+
+    def write_row(self, row: ResultRow) -> None:
+        """Decide the row in state.json first, then append it: a crash in between loses nothing."""
+        if row.status != "stop":
+            self.state.exp = row.exp
+        self.state.pending_row = row.model_dump(mode="json")
+        self.save()
+        self.flush_pending_row()
+        by_role = self.ctx.tracker.by_role()
+        self.event("spend", exp=row.exp, total_usd=round(self.ctx.tracker.cost_usd, 6),
+                   by_role={role: {"usd": round(t.cost_usd, 6), "calls": t.calls,
+                                   "tokens": t.usage.prompt_tokens + t.usage.output_tokens}
+                            for role, t in by_role.items()})
+        if self.ctx.view:
+            self.ctx.view.on_row(row, self)
+
+    def flush_pending_row(self) -> None:
+        if self.state.pending_row is None:
+            return
+        row = ResultRow(**self.state.pending_row)
+        ledger = self.ctx.ledger
+        if row.status == "stop":
+            if not any(r.status == "stop" and r.exp == row.exp for r in ledger.rows()):
+                ledger.append_row(row)
+        elif not ledger.has_row(row.exp):
+            ledger.append_row(row)
+        self.state.pending_row = None
+        self.save()
+
+    async def finish(self) -> None:
+        """Final confirmation head to head on held-out (and train), the stop row, the table."""
+        reason = self.state.stop_reason or "stopped"
+        if self.state.final is None:
+            self.state.final = await final_confirmation(self)
+            self.save()
+        incumbent = self.state.incumbent
+        self.write_row(ResultRow(exp=self.state.exp, commit=incumbent.commit if incumbent else "", status="stop",
+                                 heldout_score=incumbent.heldout_score if incumbent else None,
+                                 train_score=incumbent.train_score if incumbent else None, description=reason))
+        self.event("stop", exp=self.state.exp, reason=reason, final=self.state.final)
+        self.state.phase = "done"
+        self.save()

@@ -1,0 +1,283 @@
+"""Everything a climb stands on, built once per process: tasks, split, workspace, ledger,
+evaluator, models, and what the meta-agent may read. Fresh start or resume."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import math
+import shutil
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import docker
+
+from meta.climb.config import ClimbConfig
+from meta.climb.state import ClimbState, Version
+from meta.decide.records import IncumbentRecord
+from meta.climb.evaluation import Evaluator
+from meta.ledger.store import Ledger
+from meta.proposer.reach import Reach, TrialIndex
+from meta.climb.split import split_tasks
+from meta.workspace.worktree import Workspace
+from sandbox.docker import LABEL_RUN, connect, sweep
+from sandbox.images import ImageCache
+from sandbox.pool import SuiteObserver
+from sandbox.task import Task, discover
+from sandbox.trial import TrialRunner
+from task_agent.host import ModelSettings
+from meta.gates.static import COMPUTED, task_model
+from models import ModelClient, PriceTable, RetryPolicy, UsageTracker, check_model_access, create_model
+
+
+class ClimbView(Protocol):
+    """The live dashboard (or nothing): told about every event and row."""
+
+    def on_event(self, event: dict[str, Any], climb: Any) -> None: ...
+
+    def on_row(self, row: Any, climb: Any) -> None: ...
+
+
+class SetupError(Exception):
+    """The climb cannot start: the message says what to fix."""
+
+
+@dataclass
+class ClimbContext:
+    config: ClimbConfig
+    run_dir: Path
+    state: ClimbState
+    ledger: Ledger
+    workspace: Workspace
+    tasks: dict[str, Task]
+    train: list[str]
+    heldout: list[str]
+    evaluator: Evaluator
+    tracker: UsageTracker
+    program: str
+    retry: RetryPolicy | None = None
+    view: ClimbView | None = None
+    client: docker.DockerClient | None = None
+    warnings: list[str] = field(default_factory=list)
+    _judge: ModelClient | None = field(default=None, repr=False)
+
+    @property
+    def all_tasks(self) -> list[Task]:
+        return list(self.tasks.values())
+
+    @property
+    def reach(self) -> Reach:
+        denied = [self.workspace.path / ".git"]
+        repo = self.config.repo.resolve()
+        # Whole benchmark folders, not just task folders: an index like tasks/README.md
+        # would name the held-out tasks and say what their verifiers check.
+        for path in [*self.config.tasks, *(task.path for task in self.tasks.values())]:
+            try:
+                denied.append(self.workspace.path / Path(path).resolve().relative_to(repo))
+            except ValueError:
+                pass  # outside the repo, so outside the workspace too
+        return Reach(self.workspace.path, [self.run_dir / "baseline", self.run_dir / "experiments"], denied)
+
+    @property
+    def trial_index(self) -> TrialIndex:
+        return TrialIndex([self.run_dir / "baseline", self.run_dir / "experiments"], set(self.train))
+
+    def snapshot(self, commit: str) -> Version:
+        """Copy agent.py at its current workspace state to agents/<commit>.py (trials run from it)."""
+        target = self.run_dir / "agents" / f"{commit}.py"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(self.workspace.agent_source())
+        return Version(commit=commit, agent_file=str(target))
+
+    def judge_model(self) -> ModelClient:
+        if self._judge is None:
+            self._judge = create_model(self.config.judge, role="judge", tracker=self.tracker,
+                                       base_url=self.config.meta_url, retry=self.retry,
+                                       prices=self.evaluator.models.prices)
+        return self._judge
+
+    def train_means(self, record: IncumbentRecord | None) -> dict[str, float]:
+        per_task = record.per_task if record else {}
+        return {t: (sum(per_task[t]) / len(per_task[t]) if per_task.get(t) else 0.0) for t in self.train}
+
+    @staticmethod
+    def suite_se(per_task: dict[str, list[float]], more: dict[str, list[float]] | None = None) -> float | None:
+        """Measurement noise of a mean of task means: sqrt(sum s_t^2 / n_t) / T.
+
+        s_t^2 is a task's sample variance (n - 1 divisor: the plug-in m(1-m) reads a single
+        trial, or a few that agree by luck, as noise-free), estimated from its rewards plus
+        ``more`` rewards of the same version (e.g. the selection data of a kept candidate whose
+        score comes from its confirmation trials). A task with one reward in all takes the pooled
+        variance of the others; when no task has two, the noise is unknown (None).
+        """
+        rewards = {task: v for task, v in per_task.items() if v}
+        spreads = {}
+        for task in rewards:
+            pool = [*rewards[task], *(more or {}).get(task, ())]
+            spreads[task] = statistics.variance(pool) if len(pool) > 1 else None
+        known = [v for v in spreads.values() if v is not None]
+        if not known:
+            return None
+        pooled = sum(known) / len(known)
+        variance = sum((pooled if spreads[t] is None else spreads[t]) / len(v) for t, v in rewards.items())
+        return round(math.sqrt(variance) / len(rewards), 6)
+
+    @staticmethod
+    def passed(per_task: dict[str, list[float]]) -> str:
+        solved = sum(1 for v in per_task.values() if v and sum(v) / len(v) >= 0.5)
+        return f"{solved}/{len(per_task)}"
+
+    @functools.cached_property
+    def docker_root(self) -> Path | None:
+        """Docker's data root, if the daemon runs on this machine (else None)."""
+        try:
+            root = Path((self.client.info() if self.client else {}).get("DockerRootDir") or "")
+        except (docker.errors.DockerException, OSError):
+            return None
+        return root if str(root) not in ("", ".") and root.is_dir() else None
+
+    def prune_old_trials(self, keep_last: int = 3) -> int:
+        """Free disk: bulky trial files of old experiments, then dangling images. Bytes freed."""
+        freed = prune_trial_files(self.run_dir, keep_last)
+        if self.client is not None:
+            try:
+                freed += self.client.api.prune_images(filters={"dangling": True}).get("SpaceReclaimed", 0)
+            except docker.errors.APIError:
+                pass
+        return freed
+
+
+def prune_trial_files(run_dir: Path, keep_last: int) -> int:
+    """Delete agent stdout/stderr and artifacts of all but the last experiments.
+
+    Results, trajectories and verifier output stay: the ledger, the report and the
+    meta-agent still need them.
+    """
+    freed = 0
+    experiments = sorted(p for p in (run_dir / "experiments").glob("exp-*") if p.is_dir())
+    for exp_dir in experiments[:-keep_last] if keep_last else experiments:
+        for path in list(exp_dir.rglob("*")):
+            bulky = path.name in ("agent-stdout.txt", "agent-stderr.txt") or "artifacts" in path.parts
+            if bulky and path.is_file() and not path.is_symlink():
+                freed += path.stat().st_size
+                path.unlink()
+    return freed
+
+
+def load_tasks(config: ClimbConfig, ledger: Ledger) -> dict[str, Task]:
+    found = discover(*config.tasks)
+    for error in found.errors:
+        ledger.append_event("task_error", error=str(error))
+    if not found.tasks:
+        raise SetupError(f"no runnable tasks under {[str(p) for p in config.tasks]}: "
+                         + "; ".join(str(e) for e in found.errors[:5]))
+    return {task.id: task for task in found.tasks}
+
+
+def check_models(config: ClimbConfig) -> None:
+    """Fail in seconds if a model cannot be reached for lack of a key (names the variable)."""
+    names = [(config.meta_model, config.meta_url), (config.judge, config.meta_url)]
+    agent_file = config.repo / config.agent_path
+    model = task_model(config.task_model, agent_file.read_text() if agent_file.is_file() else "")
+    if model and model != COMPUTED:  # the model the baseline's trials will call
+        names.append((model, config.base_url))
+    for name, url in names:
+        check_model_access(name, url)
+
+
+def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bool,
+                  retry: RetryPolicy | None = None, view: ClimbView | None = None,
+                  observer: SuiteObserver | None = None,
+                  semaphore: asyncio.Semaphore | None = None,
+                  images: ImageCache | None = None) -> ClimbContext:
+    """Set up a fresh climb in run_dir, or reopen one (sweeping its orphaned containers).
+
+    ``semaphore`` lets several climbs (pairings) share one concurrency budget; by
+    default the climb gets its own of ``config.concurrency``. ``images`` shares one
+    image cache, so cells do not build the same image at once.
+    """
+    run_dir = run_dir.resolve()
+    ledger = Ledger(run_dir)
+    if not resume and (run_dir / "state.json").exists():
+        raise SetupError(f"{run_dir} already holds a climb; use --resume {run_dir}")
+    # Everything that can be wrong with the input is checked before a worktree exists.
+    tasks = load_tasks(config, ledger)
+    try:
+        train, heldout = split_tasks(list(tasks), config.split)
+    except ValueError as exc:
+        raise SetupError(f"train/held-out split: {exc}") from exc
+    prices = PriceTable.load(config.prices) if config.prices else PriceTable()
+    client = connect(pool_size=max(16, config.concurrency * 4))
+    if resume:
+        saved = ledger.load_state()
+        if saved is None:
+            raise SetupError(f"{run_dir} has no state.json to resume")
+        state = ClimbState.from_json(saved)
+        removed = sweep(client, {LABEL_RUN: run_id})
+        workspace = Workspace.open(run_dir / "workspace", agent_path=config.agent_path)
+        incumbent = state.incumbent.commit if state.incumbent else workspace.head()
+        workspace.reset(incumbent)
+        _set_aside_unfinished(run_dir, state.exp)
+        ledger.append_event("resume_run", exp=state.exp, orphans_removed=len(removed), phase=state.phase)
+    else:
+        state = ClimbState(run_id=run_id)
+        workspace = Workspace.create(config.repo, run_dir, run_id, agent_path=config.agent_path)
+        (run_dir / "config.json").write_text(config.model_dump_json(indent=2))
+        # From here on the run is resumable, even if it dies during its baseline.
+        ledger.save_state(state.to_json())
+    if not resume:
+        ledger.append_event("split", train=train, heldout=heldout, seed=config.split.seed)
+    warnings = small_benchmark_warning(config, len(train)) + unpriced_warning(config, prices, workspace)
+    for warning in warnings:
+        ledger.append_event("warning", message=warning)
+    tracker = UsageTracker.from_json(state.usage) if state.usage else UsageTracker()
+    runner = TrialRunner(client, images or ImageCache(client), run_id, config.trial)
+    models = ModelSettings(task_model=config.task_model, allowed_models=config.allowed_models,
+                           base_url=config.base_url, prices=prices, retry=retry, tracker=tracker)
+    evaluator = Evaluator(runner, semaphore or asyncio.Semaphore(config.concurrency), tasks, models, config.jail, ledger,
+                          config.infra_pause_fraction, observer)
+    program = config.program.read_text() if config.program and config.program.is_file() else ""
+    ctx = ClimbContext(config, run_dir, state, ledger, workspace, tasks, train, heldout, evaluator, tracker,
+                       program, retry, view, client)
+    ctx.warnings = warnings
+    return ctx
+
+
+def unpriced_warning(config: ClimbConfig, prices: PriceTable, workspace: Workspace) -> list[str]:
+    """A model without a price counts as $0: say so, since --budget-usd would not see its spend."""
+    models = {config.meta_model, config.judge,
+              task_model(config.task_model, workspace.agent_source()) or ""}
+    unpriced = sorted(m for m in models if m and prices.lookup(m) is None)
+    if not unpriced:
+        return []
+    return [f"no price for {', '.join(unpriced)}: their spend counts as $0 and --budget-usd cannot see it; "
+            "give a price file with --prices (model id -> input/output USD per million tokens)"]
+
+
+def small_benchmark_warning(config: ClimbConfig, train_tasks: int) -> list[str]:
+    """The keep test treats tasks as the unit: with very few train tasks even an edit that
+    fixes every one of them cannot reach significance. Say so before spending anything."""
+    decide = config.decide
+    if decide.rule != "staged":
+        return []
+    best_p = 0.5 ** train_tasks
+    level = decide.alpha / (1 + decide.max_rounds)
+    if best_p <= level:
+        return []
+    return [f"only {train_tasks} train tasks: the smallest p-value a paired test over tasks can reach is "
+            f"{best_p:.3g}, above its level {level:.3g}, so no edit can be kept except as a simpler equal; "
+            "add tasks or lower --heldout-fraction"]
+
+
+def _set_aside_unfinished(run_dir: Path, last_done: int) -> None:
+    """An experiment the dead process did not finish is redone from scratch; keep its files aside."""
+    for exp_dir in (run_dir / "experiments").glob("exp-*"):
+        try:
+            number = int(exp_dir.name.split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        if number > last_done:
+            shutil.move(str(exp_dir), str(exp_dir.with_name(f"{exp_dir.name}.aborted-{int(time.time())}")))
