@@ -21,6 +21,7 @@ graded; bad credentials stop without grading.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any, ClassVar
@@ -30,6 +31,7 @@ from harbor.agents.capabilities import AgentCapabilities
 from harbor.agents.installed.base import AgentAuthenticationError, ApiError, NonZeroAgentExitCodeError
 from harbor.models.agent.context import AgentContext as HarborContext
 
+from models import PriceTable
 from sandbox.agents import AgentContext, AgentError, AgentOutcome
 from sandbox.environment import InfraError
 from sandbox.harbor_env import HarborEnvironment
@@ -38,7 +40,6 @@ from sandbox.task_config import TaskConfig
 from task_agent.host import HarnessAgent
 from task_agent.host_session import ModelSettings
 from task_agent.jail import JailConfig
-from task_agent.models import PriceTable
 
 TRAJECTORY = "trajectory.json"
 HARBOR_PROVIDERS = ("anthropic", "openai", "scripted")
@@ -64,6 +65,8 @@ class ClimbHarborAgent(BaseAgent):
     """The exported agent.py."""
     AGENT_VERSION: ClassVar[str] = ""
     """Where it came from (the climb's commit), shown as the agent's version."""
+    AGENT_SHA256: ClassVar[str] = ""
+    """The exported file's hash: a file changed after its leak scan does not run."""
     capabilities = AgentCapabilities(atif=True, skills=True)
 
     def __init__(self, logs_dir: Path, model_name: str | None = None, logger: logging.Logger | None = None,
@@ -72,6 +75,10 @@ class ClimbHarborAgent(BaseAgent):
         super().__init__(logs_dir, model_name, logger, *args, **kwargs)
         if self.AGENT_FILE is None or not Path(self.AGENT_FILE).is_file():
             raise ValueError(f"{type(self).__name__}: AGENT_FILE {self.AGENT_FILE} is not a file")
+        digest = hashlib.sha256(Path(self.AGENT_FILE).read_bytes()).hexdigest()
+        if self.AGENT_SHA256 and digest != self.AGENT_SHA256:
+            raise ValueError(f"{self.AGENT_FILE} changed after `climb export` scanned it (sha256 {digest[:12]}, "
+                             f"exported {self.AGENT_SHA256[:12]}): export it again")
         self._settings = ModelSettings(task_model=task_model(model_name), base_url=model_base_url,
                                        prices=PriceTable.load(prices) if prices else None)
         self._jail = JailConfig(kind=jail)  # validated: "bwrap" or "none"

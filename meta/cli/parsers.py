@@ -132,6 +132,21 @@ def _demo_command(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func="meta.cli.demo:cmd_demo")
 
 
+def _export_command(sub: argparse._SubParsersAction) -> None:
+
+    p = sub.add_parser("export", help="write a climbed agent.py as a Harbor agent (after a leak scan)")
+    p.add_argument("source", type=Path, help="a climb run folder (its final incumbent) or an agent.py")
+    p.add_argument("--commit", help="export this commit's agent from the run folder instead")
+    p.add_argument("--tasks", nargs="+", type=Path,
+                   help="tasks to scan for leaks against (default: the climb's; required for an agent.py)")
+    p.add_argument("--out", type=Path, default=Path("harbor-agent"), help="folder to write into (default harbor-agent)")
+    p.add_argument("--module", default="climbed_agent", help="Python package name (default climbed_agent)")
+    p.add_argument("--allow-leaks", action="store_true",
+                   help="export even if the leak scan finds task data (warns; never for a leaderboard)")
+    p.add_argument("--dataset", help="registry dataset of the printed leaderboard command (default: Terminal-Bench 2.1)")
+    p.set_defaults(func="meta.cli.export:cmd_export")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="climb",
@@ -143,4 +158,5 @@ def build_parser() -> argparse.ArgumentParser:
     _climb_commands(sub)
     _pairings_commands(sub)
     _demo_command(sub)
+    _export_command(sub)
     return parser
