@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sandbox.docker import LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, LABEL_TASK, LABEL_TRIAL, owner_token
 from sandbox.environment import InfraError
 from sandbox.harbor_env import HarborEnvironment
+from sandbox.images import ImageInfo
 from sandbox.task import Task
 
 PREFIX = "harbor:"
@@ -56,37 +57,45 @@ class HarborEnvConfig(BaseModel):
         return PREFIX + (self.type or self.import_path or "?")
 
     @classmethod
-    def parse(cls, spec: str, options: list[str] | None = None) -> "HarborEnvConfig":
-        """``harbor:docker`` or ``harbor:my.module:MyEnv``, plus ``KEY=VALUE`` options.
+    def parse(cls, spec: str, options: dict[str, Any] | None = None) -> "HarborEnvConfig":
+        """``harbor:docker`` or ``harbor:my.module:MyEnv``, with the provider's options.
 
         Raises:
-            ValueError: naming what is wrong with the spec or an option.
+            ValueError: naming the expected forms.
         """
         if not spec.startswith(PREFIX) or not spec[len(PREFIX):]:
             raise ValueError(f"--env {spec!r}: expected docker (ours) or harbor:<type> "
                              "(e.g. harbor:docker, harbor:daytona, harbor:my.module:MyEnvironment)")
         rest = spec[len(PREFIX):]
-        parsed: dict[str, Any] = {}
-        for option in options or []:
-            key, sep, value = option.partition("=")
-            if not sep or not key.strip():
-                raise ValueError(f"--env-option {option!r}: expected KEY=VALUE")
-            parsed[key.strip()] = _option_value(value.strip())
         if ":" in rest:
-            return cls(import_path=rest, options=parsed)
-        return cls(type=rest, options=parsed)
+            return cls(import_path=rest, options=options or {})
+        return cls(type=rest, options=options or {})
 
 
-def _option_value(text: str) -> Any:
-    """JSON when it parses (numbers, booleans, lists), else the text, as Harbor's --ek does."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
+def parse_options(options: list[str] | None) -> dict[str, Any]:
+    """``KEY=VALUE`` strings to a dict; a value is JSON when it parses (numbers, booleans,
+    lists), else text, as Harbor's --ek reads it.
+
+    Raises:
+        ValueError: naming the malformed option.
+    """
+    parsed: dict[str, Any] = {}
+    for option in options or []:
+        key, sep, value = option.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--env-option {option!r}: expected KEY=VALUE")
+        try:
+            parsed[key.strip()] = json.loads(value.strip())
+        except json.JSONDecodeError:
+            parsed[key.strip()] = value.strip()
+    return parsed
 
 
-class HarborUnavailable(Exception):
-    """Harbor, the chosen provider or what it needs on this machine is missing."""
+class HarborUnavailable(InfraError):
+    """Harbor, the chosen provider or what it needs on this machine is missing (not retried)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, "harbor_unavailable")
 
 
 def _harbor_modules():
@@ -208,7 +217,7 @@ class HarborBackend:
         except Exception as exc:  # noqa: BLE001 - preflight should have caught it; still not a score
             raise InfraError(f"task {task.id} cannot run on {self.name}: {_one_line(exc)}", "harbor_config") from exc
         timeout = task.config.environment.build_timeout_sec
-        wrapped = HarborEnvironment(env, f"{self.name} {task.id}")
+        wrapped = HarborEnvironment(env, f"{self.name} {task.id}", self.stop)
         try:
             await asyncio.wait_for(env.start(force_build=False), timeout)
             probe = await wrapped.exec("id -un; pwd", timeout=60)
@@ -223,6 +232,14 @@ class HarborBackend:
                              "harbor_start") from exc
         user, _, workdir = probe.stdout.strip().partition("\n")
         return Started(wrapped, user.strip(), workdir.strip() or "/")
+
+    async def start_trial(self, task: Task, name: str, trial_dir: Path) -> tuple[ImageInfo, HarborEnvironment]:
+        """What ``TrialRunner`` asks of a backend: the environment, and the image facts the
+        verifier needs (the user and folder a command gets when it names none)."""
+        started = await self.start(task, name, trial_dir / ".harbor")
+        image = ImageInfo(tag=f"{self.name}:{task.id}", user=started.user, workdir=started.workdir, built=False,
+                          build_s=0.0)
+        return image, started.env
 
     async def stop(self, env: HarborEnvironment, quiet: bool = False) -> None:
         """Stop and delete; survives cancellation of the caller.

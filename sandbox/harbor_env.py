@@ -25,6 +25,7 @@ import secrets
 import shlex
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -52,11 +53,22 @@ class HarborEnvironment:
     Args:
         env: A started ``harbor.environments.base.BaseEnvironment``.
         label: How errors name it, e.g. "harbor:docker task-x".
+        stop: What ``remove`` calls (the backend's stop), so a trial tears it down as it
+            tears down a container.
     """
 
-    def __init__(self, env: Any, label: str):
+    def __init__(self, env: Any, label: str, stop: Callable[["HarborEnvironment"], Awaitable[None]] | None = None):
         self.env = env
         self.label = label
+        self._stop = stop
+        self._removed = False
+
+    async def remove(self) -> None:
+        """Stop and delete it through the backend; safe to call twice."""
+        if self._removed or self._stop is None:
+            return
+        self._removed = True
+        await self._stop(self)
 
     async def _raw(self, command: str, *, timeout_sec: float | None, user: str | int | None = None,
                    env: dict[str, str] | None = None, cwd: str | None = None):

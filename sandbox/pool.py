@@ -102,6 +102,8 @@ async def run_trials(
 
 
 def _sweep_quietly(runner: TrialRunner) -> None:
+    if runner.client is None:  # nothing of this run is on local Docker
+        return
     try:
         sweep(runner.client, {LABEL_RUN: runner.run_id})
     except InfraError:

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Protocol
 
 import docker
 from pydantic import BaseModel, ConfigDict
@@ -87,15 +88,33 @@ class _Attempt:
             self.warnings.append(f"{kind}: {error}")
 
 
-class TrialRunner:
-    """Runs trials for one run id against one Docker daemon."""
+class EnvBackend(Protocol):
+    """Another engine's environments (e.g. ``sandbox.harbor_backend.HarborBackend``)."""
 
-    def __init__(self, client: docker.DockerClient, images: ImageCache, run_id: str,
-                 config: TrialConfig | None = None):
+    name: str
+
+    async def start_trial(self, task: Task, name: str, trial_dir: Path) -> tuple[ImageInfo, Any]:
+        """Start the task's environment: the image facts the verifier needs, and an
+        Environment whose ``remove()`` tears it down. Raises InfraError."""
+        ...
+
+    def preflight(self, tasks: list[Task]) -> dict[str, str]:
+        """Why each task cannot run on this engine (task id -> message)."""
+        ...
+
+
+class TrialRunner:
+    """Runs trials for one run id on our local Docker, or on another engine's environments."""
+
+    def __init__(self, client: docker.DockerClient | None, images: ImageCache | None, run_id: str,
+                 config: TrialConfig | None = None, *, backend: EnvBackend | None = None):
         self.client = client
+        """Docker, for our containers and for sweeping by label (None when nothing runs locally)."""
         self.images = images
         self.run_id = run_id
         self.config = config or TrialConfig()
+        self.backend = backend
+        """None: our own Docker backend."""
 
     def agent_timeout(self, task: Task) -> float:
         base = task.agent_timeout_sec or self.config.default_agent_timeout_sec
@@ -128,13 +147,10 @@ class TrialRunner:
         container: DockerContainer | None = None
         try:
             t = time.monotonic()
-            image = await self.images.ensure(task)
-            state.timings.build_s = time.monotonic() - t
-            t = time.monotonic()
-            container = await DockerContainer.start(self.client, self._container_spec(spec, image, attempt))
+            image, container = await self._start(spec, attempt, state)
             if task.config.environment.healthcheck:
                 await healthcheck(container, task.config.environment.healthcheck, self._workdir(task, image))
-            state.timings.start_s = time.monotonic() - t
+            state.timings.start_s = time.monotonic() - t - state.timings.build_s
             t = time.monotonic()
             await self._agent_phase(spec, agent, container, image, state)
             state.timings.agent_s = time.monotonic() - t
@@ -177,6 +193,17 @@ class TrialRunner:
             warnings=state.warnings + list(outcome.warnings),
             trial_dir=str(trial_dir),
         )
+
+    async def _start(self, spec: TrialSpec, attempt: int, state: _Attempt) -> tuple[ImageInfo, Any]:
+        if self.backend is not None:  # the engine builds and starts in one step
+            return await self.backend.start_trial(spec.task, container_name(self.run_id, spec.trial_id, attempt),
+                                                  spec.trial_dir)
+        assert self.images is not None and self.client is not None
+        t = time.monotonic()
+        image = await self.images.ensure(spec.task)
+        state.timings.build_s = time.monotonic() - t
+        container = await DockerContainer.start(self.client, self._container_spec(spec, image, attempt))
+        return image, container
 
     def _workdir(self, task: Task, image: ImageInfo) -> str | None:
         return task.config.environment.workdir or image.workdir or None

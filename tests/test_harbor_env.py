@@ -15,7 +15,7 @@ import docker
 import pytest
 
 from sandbox.docker import LABEL_RUN
-from sandbox.harbor_backend import HarborBackend, HarborEnvConfig, HarborUnavailable
+from sandbox.harbor_backend import HarborBackend, HarborEnvConfig, HarborUnavailable, parse_options
 from sandbox.task import load_task
 from tests.harbor_helpers import harbor_ready  # noqa: F401 - fixture
 from tests.helpers import make_task
@@ -96,7 +96,7 @@ def test_unknown_provider_and_bad_specs_are_clear():
         with pytest.raises(ValueError, match="harbor:<type>"):
             HarborEnvConfig.parse(bad)
     with pytest.raises(ValueError, match="KEY=VALUE"):
-        HarborEnvConfig.parse("harbor:modal", ["region"])
-    parsed = HarborEnvConfig.parse("harbor:daytona", ["snapshot=abc", "cpus=2", "keep=true"])
+        parse_options(["region"])
+    parsed = HarborEnvConfig.parse("harbor:daytona", parse_options(["snapshot=abc", "cpus=2", "keep=true"]))
     assert parsed.type == "daytona" and parsed.options == {"snapshot": "abc", "cpus": 2, "keep": True}
     assert HarborEnvConfig.parse("harbor:pkg.mod:Cls").import_path == "pkg.mod:Cls"

@@ -15,6 +15,7 @@ from meta.climb.loop import Climb
 from meta.climb.config import ClimbConfig, SplitConfig, StopConfig
 from meta.climb.setup import SetupError, build_context, check_models
 from meta.cli.dashboard import Dashboard
+from meta.cli.envs import env_choice
 from meta.decide.config import DecideConfig
 from meta.climb.final import format_table
 from meta.ledger.runs import new_run_dir
@@ -45,7 +46,7 @@ def config_from_args(args: Namespace) -> ClimbConfig:
         base_url=args.base_url, meta_base_url=args.meta_base_url, split=split, stop=stop,
         prices=args.prices.resolve() if args.prices else None,
         decide=DecideConfig(rule=args.rule, **({"alpha": args.alpha} if args.alpha is not None else {})),
-        jail=JailConfig(kind=args.jail),
+        jail=JailConfig(kind=args.jail), env=env_choice(args),
         baseline_repeats=args.baseline_repeats, concurrency=args.concurrency, seed=args.seed,
         spot_budget=args.spot_budget,
     )
@@ -85,8 +86,8 @@ def cmd_run(args: Namespace) -> int:
         for warning in ctx.warnings:
             console.print(f"[yellow]warning: {warning}[/yellow]")
         state = asyncio.run(_run_with_signals(climb))
-        if state is None:  # stopped now: trials clean up as they are cancelled; sweep whatever was mid-start
-            sweep(ctx.client, {LABEL_RUN: run_id})
+        if state is None and ctx.client is not None:  # stopped now: trials clean up as they are cancelled;
+            sweep(ctx.client, {LABEL_RUN: run_id})  # sweep whatever was mid-start
     if state is None:
         console.print(f"[yellow]stopped now; containers removed. Resume with: climb run --resume {run_dir}[/yellow]")
         return 130

@@ -12,6 +12,14 @@ from pathlib import Path
 from sandbox.base_image import BASE_IMAGE
 
 
+def _env_options(p) -> None:
+    """Where trials run; the same flags on every command that runs trials."""
+    p.add_argument("--env", help="docker (default: our own local Docker), or harbor:<type> (one of Harbor's "
+                                 "environments: docker, daytona, modal, e2b, ...) or harbor:<module>:<Class>")
+    p.add_argument("--env-option", action="append", metavar="KEY=VALUE",
+                   help="an option of the Harbor environment (its --ek); repeatable")
+
+
 def _sandbox_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("suite", help="run tasks through the sandbox with a built-in agent")
@@ -20,6 +28,7 @@ def _sandbox_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-n", "--concurrency", type=int, default=4)
     p.add_argument("-k", "--repeats", type=int, default=1)
     p.add_argument("--out", type=Path, help="run folder (default runs/<run-id>)")
+    _env_options(p)
     p.set_defaults(func="meta.cli.sandbox:cmd_suite")
 
     tasks = sub.add_parser("tasks", help="task utilities").add_subparsers(dest="tasks_cmd", required=True)
@@ -28,6 +37,7 @@ def _sandbox_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-n", "--concurrency", type=int, default=4)
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     p.add_argument("--out", type=Path, help="run folder (default runs/<run-id>)")
+    _env_options(p)
     p.set_defaults(func="meta.cli.sandbox:cmd_tasks_check")
 
     p = sub.add_parser("gc", help="remove containers left by dead runs (found by label)")
@@ -57,6 +67,7 @@ def _agent_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jail", choices=["bwrap", "none"], default="bwrap",
                    help="none runs agent.py without isolation (machines without bubblewrap)")
     p.add_argument("--out", type=Path, help="run folder (default runs/<run-id>)")
+    _env_options(p)
     p.set_defaults(func="meta.cli.spot:cmd_spot")
 
 
@@ -82,6 +93,7 @@ def _climb_options(p: argparse.ArgumentParser, stop) -> None:
     p.add_argument("--baseline-repeats", type=int, default=2)
     p.add_argument("--spot-budget", type=int, default=8, help="spot-check trials per experiment")
     p.add_argument("--jail", choices=["bwrap", "none"], default="bwrap")
+    _env_options(p)
     p.add_argument("--no-dashboard", action="store_true", help="plain log lines instead of the live view")
 
 

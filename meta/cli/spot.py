@@ -13,15 +13,14 @@ from rich.panel import Panel
 from rich.rule import Rule
 from rich.text import Text
 
+from meta.cli.envs import runner_for
 from meta.cli.progress import SuiteProgress
 from meta.ledger.runs import new_run_dir
 from meta.gates.static import COMPUTED, task_model
-from sandbox.docker import connect
-from sandbox.images import ImageCache
 from sandbox.pool import TrialRequest, run_trials
 from sandbox.results import TrialResult
 from sandbox.task import Task, TaskLoadError, discover, load_task
-from sandbox.trial import TrialConfig, TrialRunner
+from sandbox.trial import TrialConfig
 from task_agent.host import HarnessAgent, ModelSettings
 from task_agent.jail import JailConfig
 from models import PriceTable, check_model_access
@@ -133,8 +132,10 @@ def cmd_spot(args: Namespace) -> int:
     models = ModelSettings(task_model=args.task_model, base_url=args.base_url, prices=prices)
     agent = HarnessAgent(agent_file, models, JailConfig(kind=args.jail))
     run_dir, run_id = new_run_dir(args.out, "spot")
-    client = connect()
-    runner = TrialRunner(client, ImageCache(client), run_id, TrialConfig())
+    runner, tasks, refused = runner_for(args, run_id, tasks, args.concurrency, TrialConfig())
+    for message in refused.values():
+        console.print(f"[red]{message}[/red]")
+    errors += list(refused.values())
     requests = [TrialRequest(task, rep, agent) for task in tasks for rep in range(args.repeats)]
     with SuiteProgress(len(requests), "spot", Console(stderr=True)) as progress:
         suite = asyncio.run(run_trials(requests, runner, run_dir, semaphore=asyncio.Semaphore(args.concurrency),

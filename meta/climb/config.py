@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from meta.decide.config import DecideConfig
+from sandbox.backends import EnvChoice
 from sandbox.trial import TrialConfig
 from task_agent.jail import JailConfig
 
@@ -70,6 +71,8 @@ class ClimbConfig(BaseModel):
     stop: StopConfig = Field(default_factory=StopConfig)
     decide: DecideConfig = Field(default_factory=DecideConfig)
     trial: TrialConfig = Field(default_factory=TrialConfig)
+    env: EnvChoice = Field(default_factory=EnvChoice)
+    """Where trials run: our local Docker, or a Harbor environment (``harbor:<type>``)."""
     jail: JailConfig = Field(default_factory=JailConfig)
     baseline_repeats: int = Field(2, ge=1)
     """Repeats of the baseline on train (the noise floor)."""

@@ -23,6 +23,7 @@ from meta.ledger.store import Ledger
 from meta.proposer.reach import Reach, TrialIndex
 from meta.climb.split import split_tasks
 from meta.workspace.worktree import Workspace
+from sandbox.backends import make_runner, unsupported
 from sandbox.docker import LABEL_RUN, connect, sweep
 from sandbox.images import ImageCache
 from sandbox.pool import SuiteObserver
@@ -167,14 +168,19 @@ def prune_trial_files(run_dir: Path, keep_last: int) -> int:
     return freed
 
 
-def load_tasks(config: ClimbConfig, ledger: Ledger) -> dict[str, Task]:
+def load_tasks(config: ClimbConfig, ledger: Ledger, runner: TrialRunner | None = None) -> dict[str, Task]:
+    """The runnable tasks; load errors, and tasks the trial engine cannot run (``--env``), are
+    ledger events naming the task, and the others go on."""
     found = discover(*config.tasks)
-    for error in found.errors:
-        ledger.append_event("task_error", error=str(error))
-    if not found.tasks:
-        raise SetupError(f"no runnable tasks under {[str(p) for p in config.tasks]}: "
-                         + "; ".join(str(e) for e in found.errors[:5]))
-    return {task.id: task for task in found.tasks}
+    errors = [str(error) for error in found.errors]
+    refused = unsupported(runner, found.tasks) if runner is not None else {}
+    errors += list(refused.values())
+    for error in errors:
+        ledger.append_event("task_error", error=error)
+    tasks = [task for task in found.tasks if task.id not in refused]
+    if not tasks:
+        raise SetupError(f"no runnable tasks under {[str(p) for p in config.tasks]}: " + "; ".join(errors[:5]))
+    return {task.id: task for task in tasks}
 
 
 def check_models(config: ClimbConfig) -> None:
@@ -204,19 +210,21 @@ def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bo
     if not resume and (run_dir / "state.json").exists():
         raise SetupError(f"{run_dir} already holds a climb; use --resume {run_dir}")
     # Everything that can be wrong with the input is checked before a worktree exists.
-    tasks = load_tasks(config, ledger)
+    client = connect(pool_size=max(16, config.concurrency * 4)) if config.env.needs_docker else None
+    runner = make_runner(config.env, run_id, config.trial, concurrency=config.concurrency, images=images,
+                         client=client)
+    tasks = load_tasks(config, ledger, runner)
     try:
         train, heldout = split_tasks(list(tasks), config.split)
     except ValueError as exc:
         raise SetupError(f"train/held-out split: {exc}") from exc
     prices = PriceTable.load(config.prices) if config.prices else PriceTable()
-    client = connect(pool_size=max(16, config.concurrency * 4))
     if resume:
         saved = ledger.load_state()
         if saved is None:
             raise SetupError(f"{run_dir} has no state.json to resume")
         state = ClimbState.from_json(saved)
-        removed = sweep(client, {LABEL_RUN: run_id})
+        removed = sweep(client, {LABEL_RUN: run_id}) if client is not None else []
         workspace = Workspace.open(run_dir / "workspace", agent_path=config.agent_path)
         incumbent = state.incumbent.commit if state.incumbent else workspace.head()
         workspace.reset(incumbent)
@@ -234,7 +242,6 @@ def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bo
     for warning in warnings:
         ledger.append_event("warning", message=warning)
     tracker = UsageTracker.from_json(state.usage) if state.usage else UsageTracker()
-    runner = TrialRunner(client, images or ImageCache(client), run_id, config.trial)
     models = ModelSettings(task_model=config.task_model, allowed_models=config.allowed_models,
                            base_url=config.base_url, prices=prices, retry=retry, tracker=tracker)
     evaluator = Evaluator(runner, semaphore or asyncio.Semaphore(config.concurrency), tasks, models, config.jail, ledger,

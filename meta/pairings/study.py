@@ -32,7 +32,8 @@ from meta.climb.evaluation import mean_of_task_means, per_task_scores
 from meta.pairings.config import Cell, PairingsConfig, model_labels
 from meta.climb.split import split_tasks
 from meta.workspace.worktree import Workspace, WorkspaceError
-from sandbox.docker import LABEL_RUN, connect, sweep
+from sandbox.backends import make_runner
+from sandbox.docker import LABEL_RUN, sweep
 from sandbox.images import ImageCache
 from sandbox.pool import SuiteObserver, TrialRequest, run_trials
 from sandbox.results import TrialStatus, write_json_atomic
@@ -200,9 +201,10 @@ class _Transfer:
         found = discover(*climb.tasks)
         self._tasks = {t.id: t for t in found.tasks}
         self._heldout = split_tasks(list(self._tasks), climb.split)[1]
-        client = connect(pool_size=max(16, self.run.config.concurrency * 4))
-        sweep(client, {LABEL_RUN: self.run.transfer_run_id})  # orphans of a killed earlier attempt
-        self._runner = TrialRunner(client, self.images or ImageCache(client), self.run.transfer_run_id, climb.trial)
+        self._runner = make_runner(climb.env, self.run.transfer_run_id, climb.trial,
+                                   concurrency=self.run.config.concurrency, images=self.images)
+        if self._runner.client is not None:
+            sweep(self._runner.client, {LABEL_RUN: self.run.transfer_run_id})  # orphans of a killed earlier attempt
 
     async def run_cell(self, cell: Cell) -> None:
         config = self.run.config
