@@ -96,9 +96,9 @@ def test_final_table_formats_percent_or_absolute_change():
 
 
 def test_suite_se_never_reads_single_trials_as_noise_free():
-    from meta.climb.setup import ClimbContext
+    from meta.decide.summary import suite_se
 
-    se = ClimbContext.suite_se
+    se = suite_se
     assert se({"a": [1.0], "b": [0.0]}) is None  # one trial per task: the noise is unknown, not 0
     assert se({"a": [1.0, 0.0, 1.0], "b": [1.0, 1.0, 1.0]}) == pytest.approx((1 / 3 / 3) ** 0.5 / 2, abs=1e-6)
     assert se({"a": [1.0, 0.0], "b": [1.0]}) == pytest.approx((0.5 / 2 + 0.5) ** 0.5 / 2, abs=1e-6)  # b pooled

@@ -6,11 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from meta.climb.evaluation import InfraBatchError, mean_of_task_means, per_task_scores
+from meta.climb.handle import ClimbHandle
+from meta.decide.summary import suite_se
 from sandbox.environment import InfraError
 from models import ModelError
 
 
-async def final_confirmation(climb) -> dict[str, Any]:
+async def final_confirmation(climb: ClimbHandle) -> dict[str, Any]:
     """Run both versions in the same batches; returns the table as data (also in the ledger)."""
     ctx, cfg, state = climb.ctx, climb.config, climb.state
     base, final = state.baseline, state.incumbent
@@ -35,7 +37,7 @@ async def final_confirmation(climb) -> dict[str, Any]:
         row: dict[str, Any] = {}
         for arm in ("baseline", "final"):
             per_task = per_task_scores([r for r in results if r.agent == arm])
-            row[arm] = {"mean": mean_of_task_means(per_task), "se": ctx.suite_se(per_task),
+            row[arm] = {"mean": mean_of_task_means(per_task), "se": suite_se(per_task),
                         "trials": sum(len(v) for v in per_task.values())}
         b, f = row["baseline"]["mean"], row["final"]["mean"]
         row["change"] = None if b is None or f is None else round(f - b, 4)

@@ -14,8 +14,10 @@ from meta.climb.setup import ClimbContext
 from meta.climb.state import ClimbState, Version
 from meta.decide.rule import honest_score
 from meta.decide.records import IncumbentRecord
+from meta.decide.summary import passed, suite_se, task_means
 from meta.climb.evaluation import InfraBatchError, mean_of_task_means, per_task_scores
 from meta.climb.experiment import run_experiment
+from meta.climb.handle import ClimbStop
 from meta.climb.final import final_confirmation
 from meta.ledger.store import ResultRow
 from meta.gates.static import task_model
@@ -24,10 +26,6 @@ from models import ModelAuthError, ModelConfigError, ModelUnavailableError
 
 PERMANENT_INFRA = frozenset({"model_auth", "model_config", "jail"})
 """Trial failure kinds no pause can cure: a batch failing only on these stops the climb."""
-
-
-class ClimbStop(Exception):
-    """End the climb at this safe point, for the reason given."""
 
 
 class Climb:
@@ -193,18 +191,18 @@ class Climb:
         train = await ctx.evaluator.run([(agent, t, cfg.baseline_repeats, "incumbent") for t in ctx.train],
                                         ctx.run_dir / "baseline", exp=0, stage="baseline")
         per_task = per_task_scores(train)
-        self.event("baseline_done", exp=0, train_means={t: round(sum(v) / len(v), 4) for t, v in per_task.items()},
+        self.event("baseline_done", exp=0, train_means=task_means(per_task),
                    task_model=task_model(cfg.task_model, Path(version.agent_file).read_text()))
         record = IncumbentRecord(per_task)
         version.train_score = honest_score(record)
-        version.train_se = ctx.suite_se(per_task)
+        version.train_se = suite_se(per_task)
         version.heldout_score = await self.heldout(version, exp=0)
         self.state.baseline = Version(**vars(version))
         self.state.incumbent, self.state.record = version, record
         cost, tokens = self.spend()
         self.write_row(ResultRow(exp=0, commit=commit, status="baseline", train_score=version.train_score,
                                  train_se=version.train_se, heldout_score=version.heldout_score,
-                                 passed=ctx.passed(per_task), cost_usd=round(cost - cost0, 6),
+                                 passed=passed(per_task), cost_usd=round(cost - cost0, 6),
                                  tokens=tokens - tokens0, minutes=round((time.monotonic() - started) / 60, 2),
                                  description="baseline"))
 

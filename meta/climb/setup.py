@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import math
 import shutil
-import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,33 +101,6 @@ class ClimbContext:
     def train_means(self, record: IncumbentRecord | None) -> dict[str, float]:
         per_task = record.per_task if record else {}
         return {t: (sum(per_task[t]) / len(per_task[t]) if per_task.get(t) else 0.0) for t in self.train}
-
-    @staticmethod
-    def suite_se(per_task: dict[str, list[float]], more: dict[str, list[float]] | None = None) -> float | None:
-        """Measurement noise of a mean of task means: sqrt(sum s_t^2 / n_t) / T.
-
-        s_t^2 is a task's sample variance (n - 1 divisor: the plug-in m(1-m) reads a single
-        trial, or a few that agree by luck, as noise-free), estimated from its rewards plus
-        ``more`` rewards of the same version (e.g. the selection data of a kept candidate whose
-        score comes from its confirmation trials). A task with one reward in all takes the pooled
-        variance of the others; when no task has two, the noise is unknown (None).
-        """
-        rewards = {task: v for task, v in per_task.items() if v}
-        spreads = {}
-        for task in rewards:
-            pool = [*rewards[task], *(more or {}).get(task, ())]
-            spreads[task] = statistics.variance(pool) if len(pool) > 1 else None
-        known = [v for v in spreads.values() if v is not None]
-        if not known:
-            return None
-        pooled = sum(known) / len(known)
-        variance = sum((pooled if spreads[t] is None else spreads[t]) / len(v) for t, v in rewards.items())
-        return round(math.sqrt(variance) / len(rewards), 6)
-
-    @staticmethod
-    def passed(per_task: dict[str, list[float]]) -> str:
-        solved = sum(1 for v in per_task.values() if v and sum(v) / len(v) >= 0.5)
-        return f"{solved}/{len(per_task)}"
 
     @functools.cached_property
     def docker_root(self) -> Path | None:
