@@ -15,8 +15,8 @@ isolation), ``model_base_url=URL`` (an Anthropic- or OpenAI-compatible server),
 overrides agent.py's MODEL.
 
 Outcomes map onto Harbor's own failure classes, which it tells apart by name: a
-crashed agent.py is graded like a non-zero exit; a model outage is retried and not
-graded; bad credentials stop without grading.
+crashed agent.py is graded like a non-zero exit; a model outage is retried and its
+reward does not count; bad credentials are neither retried nor graded.
 """
 
 from __future__ import annotations
