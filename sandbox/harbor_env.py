@@ -72,15 +72,21 @@ class HarborEnvironment:
 
     async def _raw(self, command: str, *, timeout_sec: float | None, user: str | int | None = None,
                    env: dict[str, str] | None = None, cwd: str | None = None):
-        """The provider's exec; its own exceptions are infrastructure failures."""
+        """The provider's exec, bounded on the host.
+
+        Raises:
+            TimeoutError: the bound passed (whatever the provider raised then: each has its own).
+            InfraError: the provider failed before that.
+        """
         bound = None if timeout_sec is None else int(math.ceil(timeout_sec))
+        started = time.monotonic()
         try:
             return await self.env.exec(command, cwd=cwd, env=env or None, timeout_sec=bound, user=user)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - providers raise anything; all of it is infra
-            if "timed out" in str(exc).lower():
-                raise TimeoutError(str(exc)) from exc
+            if bound is not None and time.monotonic() - started >= bound:
+                raise TimeoutError(f"{self.label}: no answer within {bound}s") from exc
             raise InfraError(f"{self.label}: exec failed: {type(exc).__name__}: {exc}", "harbor") from exc
 
     async def exec(self, cmd: str, *, timeout: float | None = None, user: str | int | None = None,
@@ -90,7 +96,8 @@ class HarborEnvironment:
         argv = ["bash", "-c", cmd]
         if timeout is not None:
             argv = ["timeout", "-k", f"{KILL_AFTER_SEC}s", f"{max(timeout, 0.01):.2f}s", *argv]
-        framed = (f"f=$(mktemp 2>/dev/null) || f=/dev/null; printf %s {start}; {shlex.join(argv)} 2>\"$f\"; "
+        # The braces put the shell's own "Killed" report about the command into its stderr too.
+        framed = (f"f=$(mktemp 2>/dev/null) || f=/dev/null; printf %s {start}; {{ {shlex.join(argv)}; }} 2>\"$f\"; "
                   f"rc=$?; printf %s {end}; [ \"$f\" = /dev/null ] || {{ base64 -w0 \"$f\"; rm -f \"$f\"; }}; "
                   "exit $rc")
         host_bound = None if timeout is None else timeout + KILL_AFTER_SEC + HOST_GRACE_SEC
