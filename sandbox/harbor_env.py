@@ -12,6 +12,12 @@ environment has, local or cloud), so a trial behaves the same on each of them:
   back through the same filter that refuses links escaping their folder; payloads
   too large for one command line go through the provider's own file transfer.
 
+What this cannot give: our Docker backend moves files with Docker's archive API and
+runs the verifier's helper without any shell of the container; a provider's exec
+always starts the sandbox's own shell, and archives are packed and unpacked by the
+sandbox's tar. On a Harbor engine the verifier therefore trusts the sandbox's bash,
+tar and base64, as Harbor's own verifier does. It offers no tamper audit.
+
 Imports nothing of Harbor: it only calls the methods of the object it wraps.
 """
 
@@ -25,11 +31,11 @@ import secrets
 import shlex
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
-from sandbox.archive import DownloadTooLarge, bytes_tar, extract_tar, path_tar
+from sandbox.archive import bytes_tar, extract_tar, path_tar
 from sandbox.environment import ExecResult, InfraError
 
 KILL_AFTER_SEC = 5
@@ -39,8 +45,9 @@ OUTPUT_LIMIT_CHARS = 8 * 1024 * 1024
 INLINE_MAX_BYTES = 64 * 1024
 """Tars up to this size travel inside the command (base64 in one argument, which may be 128 KiB)."""
 DOWNLOAD_INLINE_MAX_BYTES = 16 * 1024 * 1024
-"""Downloads up to this size come back on stdout; larger ones through the provider's own copy."""
+"""Archives up to this size come back on stdout; larger ones through the provider's own copy."""
 ROOT = "root"
+T = TypeVar("T")
 
 
 def _q(text: str) -> str:
@@ -133,11 +140,30 @@ class HarborEnvironment:
                              f"{(result.stderr or result.stdout).strip()[-400:]}", "harbor")
         return result
 
-    async def _put_tar(self, data: bytes, what: str) -> None:
-        """Extract a tar at / as root."""
+    async def exec_argv(self, argv: list[str], *, timeout: float | None = None, user: str | int | None = None,
+                        env: dict[str, str] | None = None, cwd: str | None = None) -> ExecResult:
+        """Run argv (argv[0] an absolute path). The provider's exec starts the sandbox's shell,
+        which ``exec`` replaces with argv at once; the timeout is the host's bound only."""
+        started = time.monotonic()
+        try:
+            raw = await self._raw("exec " + shlex.join(argv), timeout_sec=timeout, user=user, env=env, cwd=cwd)
+        except TimeoutError:
+            return ExecResult(-1, "", "host-side timeout", True, time.monotonic() - started)
+        return ExecResult(raw.return_code, raw.stdout or "", raw.stderr or "", False, time.monotonic() - started)
+
+    async def running(self) -> bool:
+        """Whether commands still start in it (the agent, root inside, can end its main process)."""
+        try:
+            return (await self.exec("true", timeout=60)).ok
+        except InfraError:
+            return False
+
+    async def put_archive(self, data: bytes, dest: str = "/") -> None:
+        """Extract a tar at the absolute folder dest, as root."""
+        what = f"extract an archive at {dest}"
         if len(data) <= INLINE_MAX_BYTES:
             payload = base64.b64encode(data).decode()
-            await self._root(f"printf %s {payload} | base64 -d | tar -xf - -C /", what)
+            await self._root(f"printf %s {payload} | base64 -d | tar -xf - -C {_q(dest)}", what)
             return
         remote = f"/tmp/.climb-up-{secrets.token_hex(6)}.tar"
         with tempfile.TemporaryDirectory(prefix="climb-harbor-") as tmp:
@@ -147,47 +173,59 @@ class HarborEnvironment:
                 await self.env.upload_file(str(local), remote)
             except Exception as exc:  # noqa: BLE001 - the provider's transfer failed
                 raise InfraError(f"{self.label}: {what}: upload failed: {exc}", "harbor") from exc
-        await self._root(f"tar -xf {remote} -C / && rm -f {remote}", what)
+        await self._root(f"tar -xf {remote} -C {_q(dest)}; rc=$?; rm -f {remote}; exit $rc", what)
 
-    async def upload(self, src: Path, dest: str, executable: bool = False) -> None:
-        data = await asyncio.to_thread(path_tar, Path(src), dest, executable)
-        await self._put_tar(data, f"upload {src} -> {dest}")
+    async def get_archive(self, path: str, consume: Callable[[Iterable[bytes]], T]) -> T:
+        """Stream path (file or folder) out as a tar into ``consume`` (run in a worker thread).
 
-    async def write_file(self, path: str, data: bytes, mode: int = 0o644) -> None:
-        await self._put_tar(bytes_tar(path, data, mode), f"write {path}")
-
-    async def download(self, src: str, dest: Path, max_bytes: int | None = None) -> None:
-        """Copy src into the host folder dest (src's basename is created inside dest)."""
-        path = PurePosixPath(src)
-        parent, name = _q(str(path.parent)), _q(path.name or ".")
-        cap = DOWNLOAD_INLINE_MAX_BYTES if max_bytes is None else min(max_bytes, DOWNLOAD_INLINE_MAX_BYTES)
-        result = await self._root(f"test -e {_q(src)} || {{ echo 'no such file: {src}' >&2; exit 2; }}; "
-                                  f"tar -C {parent} -cf - {name} | head -c {cap + 1} | base64 -w0",
-                                  f"download {src}")
+        Raises:
+            FileNotFoundError: path does not exist in the sandbox.
+        """
+        where = PurePosixPath(path)
+        parent, name = _q(str(where.parent)), _q(where.name or ".")
+        result = await self.exec(f"test -e {_q(path)} || test -L {_q(path)} || exit 3; "
+                                 f"tar -C {parent} -cf - {name} | head -c {DOWNLOAD_INLINE_MAX_BYTES + 1} | base64 -w0",
+                                 timeout=600, user=ROOT)
+        if result.exit_code == 3 and not result.timed_out:
+            raise FileNotFoundError(f"{path} does not exist in the sandbox")
+        if not result.ok:
+            raise InfraError(f"{self.label}: archive {path}: {result.stderr.strip()[-300:]}", "harbor")
         data = base64.b64decode(result.stdout)
-        if len(data) <= cap:
-            await asyncio.to_thread(extract_tar, iter([data]), Path(dest), max_bytes)
-            return
-        if max_bytes is not None and cap >= max_bytes:
-            raise DownloadTooLarge(f"{src}: more than {max_bytes} bytes", "file")
-        await self._download_large(src, Path(dest), max_bytes)
+        if len(data) <= DOWNLOAD_INLINE_MAX_BYTES:
+            return await asyncio.to_thread(consume, iter([data]))
+        return await self._get_large(path, consume)
 
-    async def _download_large(self, src: str, dest: Path, max_bytes: int | None) -> None:
-        path = PurePosixPath(src)
+    async def _get_large(self, path: str, consume: Callable[[Iterable[bytes]], T]) -> T:
+        """Through the provider's own file transfer: a tar made in the sandbox, copied out."""
+        where = PurePosixPath(path)
         remote = f"/tmp/.climb-down-{secrets.token_hex(6)}.tar"
-        await self._root(f"tar -C {_q(str(path.parent))} -cf {remote} {_q(path.name)}", f"download {src}")
+        await self._root(f"tar -C {_q(str(where.parent))} -cf {remote} {_q(where.name)}", f"archive {path}")
         try:
             with tempfile.TemporaryDirectory(prefix="climb-harbor-") as tmp:
                 local = Path(tmp) / "down.tar"
                 try:
                     await self.env.download_file(remote, str(local))
                 except Exception as exc:  # noqa: BLE001 - the provider's transfer failed
-                    raise InfraError(f"{self.label}: download {src}: {exc}", "harbor") from exc
-                with local.open("rb") as fh:
-                    chunks = iter(lambda: fh.read(1024 * 1024), b"")
-                    await asyncio.to_thread(extract_tar, chunks, dest, max_bytes)
+                    raise InfraError(f"{self.label}: archive {path}: {exc}", "harbor") from exc
+
+                def read() -> T:
+                    with local.open("rb") as fh:
+                        return consume(iter(lambda: fh.read(1024 * 1024), b""))
+
+                return await asyncio.to_thread(read)
         finally:
             await self.exec(f"rm -f {remote}", timeout=60, user=ROOT)
+
+    async def upload(self, src: Path, dest: str, executable: bool = False) -> None:
+        data = await asyncio.to_thread(path_tar, Path(src), dest, executable)
+        await self.put_archive(data, "/")
+
+    async def write_file(self, path: str, data: bytes, mode: int = 0o644) -> None:
+        await self.put_archive(bytes_tar(path, data, mode), "/")
+
+    async def download(self, src: str, dest: Path, max_bytes: int | None = None) -> None:
+        """Copy src into the host folder dest (src's basename is created inside dest)."""
+        await self.get_archive(src, lambda chunks: extract_tar(iter(chunks), Path(dest), max_bytes))
 
     async def read_file(self, path: str, max_bytes: int = 10_000_000) -> bytes:
         result = await self.exec(f"test -f {_q(path)} || exit 3; head -c {max_bytes + 1} -- {_q(path)} | base64 -w0",

@@ -85,3 +85,36 @@ def test_preflight_names_the_task_and_provider_it_cannot_serve(tmp_path, harbor_
     assert list(problems) == ["sealed"]
     assert f"task sealed cannot run on {PLUGIN}" in problems["sealed"]
     assert "no-network" in problems["sealed"]
+
+
+async def test_argv_exec_archives_both_ways_and_liveness(tmp_path, harbor_ready):  # noqa: F811
+    import io
+    import tarfile
+
+    task = load_task(make_task(tmp_path / "tasks", "t", toml=BOX_TOML, dockerfile="FROM climb-base:bookworm\n"))
+    backend = HarborBackend(HarborEnvConfig.parse("harbor:docker"), f"hargv-{secrets.token_hex(3)}")
+    started = await backend.start(task, f"climb-hargv-{secrets.token_hex(3)}", tmp_path / "scratch")
+    env = started.env
+    try:
+        result = await env.exec_argv(["/bin/sh", "-c", 'echo "$0 $1" in $(pwd)', "a b", "c"], cwd="/usr")
+        assert (result.exit_code, result.stdout) == (0, "a b c in /usr\n")
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            for name, data in (("drop/one.txt", b"1"), ("drop/big.bin", bytes(range(256)) * 400)):
+                info = tarfile.TarInfo(name)
+                info.size, info.mode = len(data), 0o644
+                tar.addfile(info, io.BytesIO(data))
+        await env.put_archive(buf.getvalue(), "/opt")  # 100 KiB: through the provider's own copy
+        assert (await env.exec("cat /opt/drop/one.txt; echo; stat -c %s /opt/drop/big.bin")).stdout.split() == ["1", "102400"]
+
+        def names(chunks) -> list[str]:
+            with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as tar:
+                return sorted(tar.getnames())
+
+        assert await env.get_archive("/opt/drop", names) == ["drop", "drop/big.bin", "drop/one.txt"]
+        with pytest.raises(FileNotFoundError):
+            await env.get_archive("/opt/none", names)
+        assert await env.running()
+    finally:
+        await env.remove()
+    assert not await env.running()
