@@ -64,7 +64,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from meta.decide.rule import (  # noqa: E402
+from meta.decide.rule import (
     DecideConfig,
     IncumbentRecord,
     TrialRequest,
@@ -306,8 +306,8 @@ def main() -> None:
         return
     print(f"decision quality: {seeds} climbs per cell, budget {BUDGET} trials, "
           f"{time.monotonic() - started:.0f}s")
-    header = f"{'rule':7} {'T':>4} {'true_lift':>15} {'keep_null':>9} {'keep_harm':>9} {'keep_help':>9} " \
-             f"{'ledger_bias':>15} {'rmse':>6} {'decisions':>9} {'trials/dec':>10}  by kind"
+    header = (f"{'rule':7} {'T':>4} {'true_lift':>15} {'keep_null':>9} {'keep_harm':>9} {'keep_help':>9} "
+              f"{'ledger_bias':>15} {'rmse':>6} {'decisions':>9} {'trials/dec':>10}  by kind")
     print(header)
     for (rule, n), s in table.items():
         print(f"{'ours' if rule == 'staged' else rule:7} {n:>4} "

@@ -118,8 +118,8 @@ async def main() -> None:
     if native is not None:
         print(f"Harbor's own runner (harbor run --agent oracle, -n 1): {native:.3f} s/trial")
     (_, seq_ours, seq_theirs), (_, par_ours, par_theirs) = rows
-    print(f"harbor_overhead_s_sequential={seq_theirs - seq_ours:.2f} harbor_ratio_sequential={seq_theirs / seq_ours:.2f} "
-          f"harbor_ratio_parallel={par_theirs / par_ours:.2f}")
+    print(f"harbor_overhead_s_sequential={seq_theirs - seq_ours:.2f} "
+          f"harbor_ratio_sequential={seq_theirs / seq_ours:.2f} harbor_ratio_parallel={par_theirs / par_ours:.2f}")
 
 
 if __name__ == "__main__":

@@ -24,12 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sandbox.agents import OracleAgent  # noqa: E402
-from sandbox.docker import connect  # noqa: E402
-from sandbox.images import ImageCache  # noqa: E402
-from sandbox.pool import run_suite  # noqa: E402
-from sandbox.task import Task, load_task  # noqa: E402
-from sandbox.trial import TrialRunner  # noqa: E402
+from sandbox.agents import OracleAgent
+from sandbox.docker import connect
+from sandbox.images import ImageCache
+from sandbox.pool import run_suite
+from sandbox.task import Task, load_task
+from sandbox.trial import TrialRunner
 
 DOCKERFILE = "FROM climb-base:bookworm\nWORKDIR /app\n"
 SOLVE = "#!/bin/bash\necho hello > /app/out.txt\n"

@@ -17,13 +17,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
+    "MissingKeyError": "models.errors",
     "ModelAuthError": "models.errors",
     "ModelClient": "models.base",
     "ModelConfigError": "models.errors",
+    "ModelContextError": "models.errors",
     "ModelError": "models.errors",
     "ModelRequestError": "models.errors",
     "ModelUnavailableError": "models.errors",
     "PROVIDERS": "models.factory",
+    "Probe": "models.preflight",
     "Price": "models.pricing",
     "PriceTable": "models.pricing",
     "ROLES": "models.usage",
@@ -32,7 +35,8 @@ _EXPORTS = {
     "ScriptedModel": "models.scripted",
     "UsageTotals": "models.usage",
     "UsageTracker": "models.usage",
-    "check_model_access": "models.factory",
+    "deprecation": "models.preflight",
+    "probe_all": "models.preflight",
     "create_model": "models.factory",
     "parse_model_name": "models.factory",
 }
@@ -47,18 +51,26 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-if TYPE_CHECKING:
-    from models.base import ModelClient
-    from models.errors import (
-        ModelAuthError,
-        ModelConfigError,
-        ModelError,
-        ModelRequestError,
-        ModelUnavailableError,
-        ScriptExhaustedError,
-    )
-    from models.factory import PROVIDERS, check_model_access, create_model, parse_model_name
-    from models.pricing import Price, PriceTable
-    from models.retry import RetryPolicy
-    from models.scripted import ScriptedModel
-    from models.usage import ROLES, UsageTotals, UsageTracker
+if TYPE_CHECKING:  # the same names, for type checkers (``X as X`` marks a re-export)
+    from models.base import ModelClient as ModelClient
+    from models.errors import MissingKeyError as MissingKeyError
+    from models.errors import ModelAuthError as ModelAuthError
+    from models.errors import ModelConfigError as ModelConfigError
+    from models.errors import ModelContextError as ModelContextError
+    from models.errors import ModelError as ModelError
+    from models.errors import ModelRequestError as ModelRequestError
+    from models.errors import ModelUnavailableError as ModelUnavailableError
+    from models.errors import ScriptExhaustedError as ScriptExhaustedError
+    from models.factory import PROVIDERS as PROVIDERS
+    from models.factory import create_model as create_model
+    from models.factory import parse_model_name as parse_model_name
+    from models.preflight import Probe as Probe
+    from models.preflight import deprecation as deprecation
+    from models.preflight import probe_all as probe_all
+    from models.pricing import Price as Price
+    from models.pricing import PriceTable as PriceTable
+    from models.retry import RetryPolicy as RetryPolicy
+    from models.scripted import ScriptedModel as ScriptedModel
+    from models.usage import ROLES as ROLES
+    from models.usage import UsageTotals as UsageTotals
+    from models.usage import UsageTracker as UsageTracker

@@ -10,8 +10,8 @@ from typing import Any
 import anthropic
 
 from models.messages import Reply, Usage
-from models.base import AccountedClient, check_tool_choice
-from models.errors import ModelConfigError, ModelError
+from models.base import AccountedClient, check_settings, check_tool_choice, thinking_on
+from models.errors import MissingKeyError, ModelError, ModelRequestError
 from models.pricing import PriceTable
 from models.retry import RetryPolicy, call_with_retries, classify_sdk_error
 from models.usage import UsageTracker
@@ -26,6 +26,9 @@ _CACHE = {"type": "ephemeral"}
 
 # Blocks that cannot carry cache_control (the API rejects it on them).
 _UNCACHEABLE = frozenset({"thinking", "redacted_thinking"})
+
+# The Messages API's effort levels (output_config.effort); OpenAI's "none" and "minimal" are not among them.
+EFFORTS = ("low", "medium", "high", "xhigh", "max")
 
 _STOP_REASONS = {
     "end_turn": "end_turn",
@@ -60,11 +63,8 @@ class AnthropicClient(AccountedClient):
         auth_token = None if api_key else os.environ.get("ANTHROPIC_AUTH_TOKEN") or None
         if api_key is None and auth_token is None:
             if base_url is None:
-                raise ModelConfigError(
-                    "no API key: set ANTHROPIC_API_KEY, or point ANTHROPIC_BASE_URL / --base-url "
-                    "at an Anthropic-compatible server",
-                    provider=PROVIDER,
-                )
+                raise MissingKeyError(key_var="ANTHROPIC_API_KEY", url_var="ANTHROPIC_BASE_URL",
+                                      server="an Anthropic-compatible server", provider=PROVIDER)
             api_key = PLACEHOLDER_KEY
         # Credentials are passed explicitly so the SDK does not go looking for
         # profiles on disk; max_retries=0 because call_with_retries is the one layer.
@@ -81,9 +81,15 @@ class AnthropicClient(AccountedClient):
         tools: Sequence[dict[str, Any]] = (),
         max_tokens: int,
         tool_choice: str | None = None,
+        thinking: str | int | None = None,
+        effort: str | None = None,
+        temperature: float | None = None,
     ) -> Reply:
-        request = build_request(messages, system=system, tools=tools,
-                                tool_choice=check_tool_choice(tool_choice, tools, PROVIDER))
+        check_settings(thinking, effort, temperature, max_tokens=max_tokens, provider=PROVIDER)
+        choice = check_tool_choice(tool_choice, tools, PROVIDER)
+        request = build_request(messages, system=system, tools=tools, tool_choice=choice)
+        request.update(generation_settings(thinking=thinking, effort=effort, temperature=temperature,
+                                           tool_choice=choice))
 
         async def attempt(timeout: float) -> anthropic.types.Message:
             # An explicit timeout also skips the SDK's refusal of large
@@ -130,6 +136,31 @@ def build_request(
     return request
 
 
+def generation_settings(*, thinking: str | int | None, effort: str | None, temperature: float | None,
+                        tool_choice: str | None) -> dict[str, Any]:
+    """The ``thinking`` and ``output_config`` arguments, or a ModelRequestError for settings the
+    Messages API would refuse (raised here, before a request is paid for)."""
+    if temperature is not None:
+        raise ModelRequestError("the Messages API takes no temperature; use effort (or thinking) instead",
+                                provider=PROVIDER)
+    if effort is not None and effort not in EFFORTS:
+        raise ModelRequestError(f"effort {effort!r} is not one of the Messages API's {list(EFFORTS)}",
+                                provider=PROVIDER)
+    if thinking_on(thinking) and tool_choice not in (None, "none"):
+        raise ModelRequestError(f"tool_choice {tool_choice!r} cannot be combined with thinking: the Messages "
+                                "API only lets a thinking model choose its tools itself", provider=PROVIDER)
+    settings: dict[str, Any] = {}
+    if thinking == "adaptive":
+        settings["thinking"] = {"type": "adaptive"}
+    elif thinking == "off":
+        settings["thinking"] = {"type": "disabled"}
+    elif thinking is not None:
+        settings["thinking"] = {"type": "enabled", "budget_tokens": thinking}
+    if effort is not None:
+        settings["output_config"] = {"effort": effort}
+    return settings
+
+
 def _sendable(message: dict[str, Any]) -> dict[str, Any]:
     content = message.get("content")
     if isinstance(content, list):
@@ -152,11 +183,13 @@ def _mark_last_block(message: dict[str, Any]) -> None:
 
 
 def _usage(usage: anthropic.types.Usage) -> Usage:
+    details = getattr(usage, "output_tokens_details", None)
     return Usage(
         input_tokens=usage.input_tokens or 0,
         output_tokens=usage.output_tokens or 0,
         cache_read_tokens=usage.cache_read_input_tokens or 0,
         cache_write_tokens=usage.cache_creation_input_tokens or 0,
+        reasoning_tokens=getattr(details, "thinking_tokens", 0) or 0,
     )
 
 

@@ -8,7 +8,8 @@ Callers branch on the class, never on message text:
   billing). Never retried: retrying cannot fix a key.
 - ``ModelRequestError``: the server says the request itself is wrong
   (400/404/413/422...). Not retried; for the task agent this is usually its own
-  doing (e.g. a context that grew too long).
+  doing. ``ModelContextError``, its subclass, is the commonest case: the
+  conversation no longer fits the model's context window.
 - ``ModelUnavailableError``: rate limits, overload, 5xx, connection errors and
   timeouts that outlasted the retry policy. An infrastructure failure, never
   the agent's fault: a trial that ends on it is ``infra_error``, not reward 0.
@@ -38,12 +39,31 @@ class ModelConfigError(ModelError):
     """The client cannot be built: missing API key, unknown provider, bad name or file."""
 
 
+class MissingKeyError(ModelConfigError):
+    """No API key and no compatible server to use instead. The message names the variables
+    and the command-line flag that set the server (``with_flag`` swaps it: the meta model's
+    server is set by another flag than the task model's)."""
+
+    def __init__(self, *, key_var: str, url_var: str, server: str, provider: str,
+                 flag: str = "--base-url") -> None:
+        self.key_var, self.url_var, self.server, self.flag = key_var, url_var, server, flag
+        super().__init__(f"no API key: set {key_var}, or point {url_var} / {flag} at {server}", provider=provider)
+
+    def with_flag(self, flag: str) -> MissingKeyError:
+        return MissingKeyError(key_var=self.key_var, url_var=self.url_var, server=self.server,
+                               provider=self.provider, flag=flag)
+
+
 class ModelAuthError(ModelError):
     """Credentials were refused (401/403/402). Never retried."""
 
 
 class ModelRequestError(ModelError):
     """The request is wrong (400/404/413/422 and other 4xx). Not retried."""
+
+
+class ModelContextError(ModelRequestError):
+    """The prompt no longer fits the model's context window. The caller may shorten it and retry."""
 
 
 class ModelUnavailableError(ModelError):
@@ -76,6 +96,24 @@ class ScriptExhaustedError(ModelRequestError):
 # overload (529 is Anthropic's "overloaded") and server errors.
 RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 
+# How each server says "the prompt is longer than the context window". OpenAI (and vLLM)
+# send a code and llama.cpp an error type; the Messages API only says it in words
+# ("prompt is too long: N tokens > M maximum"), so the words are the fallback.
+CONTEXT_ERROR_CODES = frozenset({"context_length_exceeded", "exceed_context_size_error",
+                                 "string_above_max_length"})
+CONTEXT_ERROR_WORDS = ("prompt is too long", "context length", "context window", "context size",
+                       "maximum context", "too many tokens")
+
+
+def is_context_overflow(status: int, message: str, code: str | None = None) -> bool:
+    """Whether a rejected request was rejected for not fitting the context window."""
+    if status not in (400, 413, 422):
+        return False
+    if code in CONTEXT_ERROR_CODES:
+        return True
+    lowered = message.lower()
+    return any(words in lowered for words in CONTEXT_ERROR_WORDS)
+
 
 def error_for_status(
     status: int,
@@ -84,6 +122,7 @@ def error_for_status(
     provider: str,
     key_hint: str = "",
     retry_after: float | None = None,
+    code: str | None = None,
 ) -> ModelError:
     """Map an HTTP status to our error class.
 
@@ -93,6 +132,7 @@ def error_for_status(
         provider: The provider name, for the error's prefix.
         key_hint: Appended to auth errors, e.g. "check ANTHROPIC_API_KEY".
         retry_after: The server's requested wait, kept on unavailable errors.
+        code: The error's code or type from the body, if it has one.
 
     Returns:
         The error to raise (or to retry on, when it is a ``ModelUnavailableError``).
@@ -102,4 +142,6 @@ def error_for_status(
         return ModelAuthError(f"{message}{hint}", provider=provider, status=status)
     if status in RETRYABLE_STATUSES or status >= 500:
         return ModelUnavailableError(message, provider=provider, status=status, retry_after=retry_after)
+    if is_context_overflow(status, message, code):
+        return ModelContextError(message, provider=provider, status=status)
     return ModelRequestError(message, provider=provider, status=status)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from models.base import ModelClient
 from models.errors import ModelConfigError
 from models.pricing import PriceTable
@@ -27,7 +25,7 @@ def parse_model_name(name: str) -> tuple[str, str]:
         guess = next((p for prefix, p in _FAMILY_HINTS if name.startswith(prefix)), None)
         hint = f"; did you mean {guess}:{name}?" if guess else ""
         raise ModelConfigError(
-            f"model name {name!r} must be provider:model-id, e.g. anthropic:claude-sonnet-4-5{hint}",
+            f"model name {name!r} must be provider:model-id, e.g. anthropic:claude-sonnet-5-5{hint}",
             provider="models",
         )
     if provider not in PROVIDERS:
@@ -86,13 +84,3 @@ def create_model(
     from models.openai_client import OpenAIClient
 
     return OpenAIClient(model_id, role=role, tracker=tracker, prices=prices, retry=retry, base_url=base_url)
-
-
-def check_model_access(name: str, base_url: str | None = None) -> None:
-    """Fail in seconds where a run would fail every call: build the client (which needs
-    its key, naming the variable when it is missing) and close it. Nothing is sent.
-
-    Raises:
-        ModelConfigError: A bad name or a missing key.
-    """
-    asyncio.run(create_model(name, base_url=base_url).aclose())

@@ -41,18 +41,21 @@ class Usage:
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
+    """The part of ``output_tokens`` spent thinking (already counted there, and billed as output)."""
 
     @property
     def prompt_tokens(self) -> int:
         """All prompt tokens, cached or not (ATIF's prompt_tokens)."""
         return self.input_tokens + self.cache_read_tokens + self.cache_write_tokens
 
-    def __add__(self, other: "Usage") -> "Usage":
+    def __add__(self, other: Usage) -> Usage:
         return Usage(
             self.input_tokens + other.input_tokens,
             self.output_tokens + other.output_tokens,
             self.cache_read_tokens + other.cache_read_tokens,
             self.cache_write_tokens + other.cache_write_tokens,
+            self.reasoning_tokens + other.reasoning_tokens,
         )
 
 
@@ -101,7 +104,7 @@ class Reply:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Reply":
+    def from_json(cls, data: dict[str, Any]) -> Reply:
         return cls(
             content=list(data["content"]),
             stop_reason=data["stop_reason"],

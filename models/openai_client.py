@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 import openai
 
 from models.messages import Reply
-from models.base import AccountedClient, check_tool_choice
-from models.errors import ModelConfigError, ModelError, ModelUnavailableError
+from models.base import AccountedClient, check_settings, check_tool_choice
+from models.errors import MissingKeyError, ModelError, ModelUnavailableError
 from models.openai_convert import from_chat_completion, to_chat_messages, to_chat_tools
 from models.pricing import PriceTable
 from models.retry import RetryPolicy, call_with_retries, classify_sdk_error
@@ -43,11 +43,9 @@ class OpenAIClient(AccountedClient):
         api_key = os.environ.get("OPENAI_API_KEY") or None
         if api_key is None:
             if base_url is None:
-                raise ModelConfigError(
-                    "no API key: set OPENAI_API_KEY, or point OPENAI_BASE_URL / --base-url at an "
-                    "OpenAI-compatible server (vLLM, Ollama, llama.cpp)",
-                    provider=PROVIDER,
-                )
+                raise MissingKeyError(key_var="OPENAI_API_KEY", url_var="OPENAI_BASE_URL",
+                                      server="an OpenAI-compatible server (vLLM, Ollama, llama.cpp)",
+                                      provider=PROVIDER)
             api_key = PLACEHOLDER_KEY
         self._max_tokens_field = max_tokens_field(base_url)
         self._client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0)
@@ -61,13 +59,24 @@ class OpenAIClient(AccountedClient):
         tools: Sequence[dict[str, Any]] = (),
         max_tokens: int,
         tool_choice: str | None = None,
+        thinking: str | int | None = None,
+        effort: str | None = None,
+        temperature: float | None = None,
     ) -> Reply:
+        check_settings(thinking, effort, temperature, max_tokens=max_tokens, provider=PROVIDER)
         choice = check_tool_choice(tool_choice, tools, PROVIDER)
         request: dict[str, Any] = {
             "model": self.model_id,
             "messages": to_chat_messages(messages, system=system),
             self._max_tokens_field: max_tokens,
         }
+        # Chat completions has no thinking switch (reasoning models always reason; effort sets
+        # how much), so ``thinking`` is not sent. Servers that do not know reasoning_effort
+        # (llama.cpp, older vLLM) ignore it.
+        if effort is not None:
+            request["reasoning_effort"] = effort
+        if temperature is not None:
+            request["temperature"] = temperature
         if tools:
             request["tools"] = to_chat_tools(tools)
         if choice:

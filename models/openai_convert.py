@@ -175,9 +175,11 @@ def _usage(usage: dict[str, Any] | None) -> Usage:
     prompt = usage.get("prompt_tokens") or 0
     details = usage.get("prompt_tokens_details") or {}
     cached = min(details.get("cached_tokens") or 0, prompt)
+    reasoning = (usage.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0
     # OpenAI bills cache writes as ordinary input, so they stay in input_tokens.
     return Usage(
         input_tokens=prompt - cached,
         output_tokens=usage.get("completion_tokens") or 0,
         cache_read_tokens=cached,
+        reasoning_tokens=reasoning,
     )

@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from models.errors import (
     ModelError,
@@ -24,8 +24,6 @@ from models.errors import (
 )
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,7 +114,8 @@ def classify_sdk_error(
         # ``x-should-retry`` is deliberately ignored: the status alone decides, so
         # a 401 is never retried and a 529 is never blamed on the request.
         return error_for_status(
-            status, message, provider=provider, key_hint=key_hint, retry_after=parse_retry_after(headers)
+            status, message, provider=provider, key_hint=key_hint, retry_after=parse_retry_after(headers),
+            code=_api_code(exc),
         )
     if isinstance(exc, connection_error):
         cause = exc.__cause__ or exc.__context__
@@ -136,7 +135,16 @@ def _api_message(exc: BaseException) -> str:
     return str(getattr(exc, "message", None) or exc)
 
 
-async def call_with_retries(
+def _api_code(exc: BaseException) -> str | None:
+    """The error's ``code`` (OpenAI, vLLM) or ``type`` (llama.cpp, Anthropic) from the body."""
+    body = getattr(exc, "body", None)
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    if not isinstance(inner, dict):
+        return None
+    return next((inner[key] for key in ("code", "type") if isinstance(inner.get(key), str)), None)
+
+
+async def call_with_retries[T](
     attempt: Callable[[float], Awaitable[T]],
     *,
     policy: RetryPolicy,

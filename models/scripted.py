@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from models.messages import STOP_REASONS, Reply, Usage
-from models.base import AccountedClient, check_tool_choice
+from models.base import AccountedClient, check_settings, check_tool_choice
 from models.errors import (
     ModelAuthError,
     ModelConfigError,
@@ -40,7 +40,7 @@ PROVIDER = "scripted"
 _MATCH_KEYS = {"system_contains", "first_user_contains", "tools_include"}
 _REPLY_KEYS = {"text", "thinking", "tool_calls", "stop_reason", "usage", "content", "model", "cost_usd"}
 _ERRORS = {"unavailable": ModelUnavailableError, "auth": ModelAuthError, "request": ModelRequestError}
-_USAGE_KEYS = {"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"}
+_USAGE_KEYS = {"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens"}
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,8 @@ class ScriptedModel(AccountedClient):
     """Replays responses in order; each instance is a fresh session.
 
     Attributes:
-        requests: What each call received (system, messages, tools, max_tokens), for assertions.
+        requests: What each call received (system, messages, tools, max_tokens, tool_choice and
+            the thinking, effort and temperature settings), for assertions.
     """
 
     def __init__(
@@ -100,10 +101,15 @@ class ScriptedModel(AccountedClient):
         tools: Sequence[dict[str, Any]] = (),
         max_tokens: int,
         tool_choice: str | None = None,
+        thinking: str | int | None = None,
+        effort: str | None = None,
+        temperature: float | None = None,
     ) -> Reply:
+        check_settings(thinking, effort, temperature, max_tokens=max_tokens, provider=PROVIDER)
         self.requests.append({"system": system, "messages": list(messages), "tools": list(tools),
                               "max_tokens": max_tokens,
-                              "tool_choice": check_tool_choice(tool_choice, tools, PROVIDER)})
+                              "tool_choice": check_tool_choice(tool_choice, tools, PROVIDER),
+                              "thinking": thinking, "effort": effort, "temperature": temperature})
         if self._chosen is None:
             self._chosen = self._choose(messages, system=system, tools=tools)
         responses = self._chosen.responses

@@ -38,7 +38,7 @@ class AgentContext:
     """Working directory of the task's commands."""
     trial_id: str
     run_id: str
-    outcome: "AgentOutcome | None" = None
+    outcome: AgentOutcome | None = None
     """An agent may set this as it goes (e.g. in ``finally``) so that usage spent
     before a timeout or crash is still recorded."""
 
@@ -62,6 +62,8 @@ class Agent(Protocol):
     """
 
     name: str
+    # Optional: ``audit_exempt``, a tuple of container paths the agent's own machinery
+    # writes (the oracle's /solution), which the tamper audit then does not judge.
 
     async def run(self, ctx: AgentContext) -> AgentOutcome: ...
 
@@ -79,6 +81,7 @@ class OracleAgent:
     """Runs the task's solution/solve.sh as Harbor's oracle does."""
 
     name = "oracle"
+    audit_exempt = ("/solution",)
 
     async def run(self, ctx: AgentContext) -> AgentOutcome:
         solution = ctx.task.solution_dir

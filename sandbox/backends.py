@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import docker
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sandbox.defaults import CONCURRENCY
 from sandbox.docker import connect
 from sandbox.harbor_backend import PREFIX, HarborBackend, HarborEnvConfig, HarborUnavailable, parse_options
 from sandbox.images import ImageCache
@@ -29,21 +31,20 @@ class EnvChoice(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)
     """Options of a Harbor provider (its --ek key=value), e.g. a region or a snapshot."""
 
-    @field_validator("name")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        if value != DOCKER:
-            HarborEnvConfig.parse(value)  # raises naming the expected forms
-        return value
+    @model_validator(mode="after")
+    def _known(self) -> EnvChoice:
+        if self.name != DOCKER:
+            HarborEnvConfig.parse(self.name, dict(self.options))  # raises naming the expected forms
+        return self
 
     @classmethod
-    def from_args(cls, env: str | None, options: list[str] | None) -> "EnvChoice":
+    def from_args(cls, env: str | None, options: list[str] | None) -> EnvChoice:
         """From the command line; raises ValueError naming a malformed option."""
         name, parsed = env or DOCKER, parse_options(options)
         if name == DOCKER and parsed:
             raise ValueError("--env-option applies to a Harbor environment (--env harbor:<type>)")
         if name != DOCKER:
-            HarborEnvConfig.parse(name)  # its own message, not pydantic's
+            HarborEnvConfig.parse(name, parsed)  # its own message, not pydantic's
         return cls(name=name, options=parsed)
 
     @property
@@ -60,7 +61,8 @@ class EnvChoice(BaseModel):
 
 
 def make_runner(choice: EnvChoice, run_id: str, config: TrialConfig | None = None, *,
-                concurrency: int = 4, images: ImageCache | None = None, client=None) -> TrialRunner:
+                concurrency: int = CONCURRENCY, images: ImageCache | None = None,
+                client: docker.DockerClient | None = None) -> TrialRunner:
     """A TrialRunner whose trials run on ``choice``.
 
     Raises:
@@ -68,13 +70,14 @@ def make_runner(choice: EnvChoice, run_id: str, config: TrialConfig | None = Non
         InfraError: Docker is needed and unreachable.
     """
     if client is None and choice.needs_docker:
-        client = connect(pool_size=max(16, concurrency * 4))
+        client = connect(concurrency)
     harbor = choice.harbor
     if harbor is None:
-        return TrialRunner(client, images or ImageCache(client), run_id, config)
-    backend = HarborBackend(harbor, run_id)
+        assert client is not None  # needs_docker
+        return TrialRunner(client, images or ImageCache(client), run_id, config, concurrency=concurrency)
+    backend = HarborBackend(harbor, run_id, (config or TrialConfig()).execs_at_once)
     backend.env_class()  # fail now, not in every trial, when the provider is unusable
-    return TrialRunner(client, None, run_id, config, backend=backend)
+    return TrialRunner(client, None, run_id, config, concurrency=concurrency, backend=backend)
 
 
 def unsupported(runner: TrialRunner, tasks: list[Task]) -> dict[str, str]:

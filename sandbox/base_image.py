@@ -17,10 +17,10 @@ from pathlib import Path
 import docker
 import docker.errors
 
+from sandbox.defaults import BASE_IMAGE
 from sandbox.docker import docker_errors
 from sandbox.environment import InfraError
 
-BASE_IMAGE = "climb-base:bookworm"
 PACKAGES = ["bash", "python3", "coreutils", "git", "ca-certificates", "procps"]
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")

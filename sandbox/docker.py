@@ -1,9 +1,11 @@
-"""One container's lifecycle over the Docker SDK: start, exec, upload, download, remove.
+"""One container's lifecycle over the Docker SDK: start, exec, archives in and out, remove
+(what the tamper audit reads is in ``docker_audit``).
 
-Every blocking SDK call runs in a worker thread. Docker's errors are mapped to
-``InfraError`` in one place (``docker_errors``). A container's main process is a
-bounded ``sleep`` so a leaked one dies on its own, and teardown is a forced
-remove (SIGKILL), never a graceful ten-second stop.
+Every blocking SDK call runs on the suite's Docker executor (``docker_host.docker_executor``),
+never on asyncio's small shared pool. A trial's agent commands are bounded and queued
+per container, so one trial's flood waits its own turn. A container's main process is
+a bounded ``sleep`` so a leaked one dies on its own, and teardown is a forced remove
+(SIGKILL), never a graceful ten-second stop.
 """
 
 from __future__ import annotations
@@ -11,88 +13,49 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import os
-import socket
 import tarfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import docker
 import docker.errors
-import requests.exceptions
-import urllib3.exceptions
 
-from sandbox.archive import DownloadTooLarge, bytes_tar, extract_tar, path_tar
+from sandbox.archive import bytes_tar, path_tar
+from sandbox.docker_audit import AuditMixin
+from sandbox.docker_host import (EXECS_PER_TRIAL, LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, LABEL_TASK,
+                                 LABEL_TRIAL, connect, docker_errors, owner_alive, owner_token, sweep)
 from sandbox.environment import ExecResult, InfraError
+from sandbox.extract import Limits, Report, extract, into
 
-__all__ = ["DockerContainer", "ContainerSpec", "DownloadTooLarge", "bytes_tar", "extract_tar", "path_tar",
-           "connect", "docker_errors", "sweep", "owner_token", "owner_alive"]
+__all__ = [
+    "LABEL_MANAGED",
+    "LABEL_OWNER",
+    "LABEL_RUN",
+    "LABEL_TASK",
+    "LABEL_TRIAL",
+    "ContainerSpec",
+    "DockerContainer",
+    "bytes_tar",
+    "connect",
+    "docker_errors",
+    "owner_alive",
+    "owner_token",
+    "path_tar",
+    "sweep",
+]
 
-LABEL_RUN = "climb.run"
-LABEL_TRIAL = "climb.trial"
-LABEL_TASK = "climb.task"
-LABEL_MANAGED = "climb.managed"
-LABEL_OWNER = "climb.owner"
-"""host:pid:starttime of the process that started the container, so `climb gc` can
-tell a dead run's orphans from a live run's containers."""
+T = TypeVar("T")
 OUTPUT_LIMIT_BYTES = 8 * 1024 * 1024
 """Per stream; beyond this, exec output is dropped (and flagged) so a runaway command cannot exhaust memory."""
 HOST_GRACE_SEC = 15.0
 """Extra time the host waits beyond the in-container timeout before giving up on an exec."""
 KILL_AFTER_SEC = 5
 """``timeout -k``: SIGKILL this long after SIGTERM if the command ignores it."""
-
-
-@contextlib.contextmanager
-def docker_errors(what: str) -> Iterator[None]:
-    """Map Docker SDK and transport errors to InfraError, naming the operation."""
-    try:
-        yield
-    except docker.errors.ImageNotFound as exc:
-        raise InfraError(f"{what}: image not found: {exc.explanation or exc}", "image") from exc
-    except docker.errors.NotFound as exc:
-        raise InfraError(f"{what}: not found: {exc.explanation or exc}") from exc
-    except docker.errors.APIError as exc:
-        raise InfraError(f"{what}: Docker API error: {exc.explanation or exc}") from exc
-    except (docker.errors.DockerException, requests.exceptions.RequestException,
-            urllib3.exceptions.HTTPError, OSError) as exc:
-        raise InfraError(f"{what}: {type(exc).__name__}: {exc}") from exc
-
-
-def connect(pool_size: int = 32) -> docker.DockerClient:
-    """A Docker client from the environment (DOCKER_HOST etc.), sized for parallel trials."""
-    with docker_errors("connecting to Docker"):
-        client = docker.from_env(max_pool_size=pool_size)
-        client.ping()
-    return client
-
-
-def _start_time(pid: int) -> str | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[19]
-
-
-def owner_token(pid: int | None = None) -> str:
-    """Identifies this process across pid reuse: host, pid and kernel start time."""
-    pid = pid or os.getpid()
-    return f"{socket.gethostname()}:{pid}:{_start_time(pid) or '?'}"
-
-
-def owner_alive(token: str) -> bool | None:
-    """True/False for a process of this host; None when the token is from another host."""
-    try:
-        host, pid, started = token.rsplit(":", 2)
-    except ValueError:
-        return None
-    if host != socket.gethostname():
-        return None
-    return _start_time(int(pid)) == started
+DOWNLOAD_LIMITS = Limits(max_stream_bytes=200 * 1024 * 1024, file_max_bytes=64 * 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -110,24 +73,33 @@ class ContainerSpec:
     lifetime_sec: int = 4 * 3600
     """The main process sleeps this long, then the container stops by itself."""
     pids_limit: int | None = 4096
+    execs_at_once: int = EXECS_PER_TRIAL
+    """Agent commands running at once; more are queued."""
 
 
+class DockerContainer(AuditMixin):
+    """A running trial container; implements ``Environment`` and ``Auditable``."""
 
-class DockerContainer:
-    """A running trial container; implements ``sandbox.environment.Environment``."""
-
-    def __init__(self, client: docker.DockerClient, container_id: str, spec: ContainerSpec):
+    def __init__(self, client: docker.DockerClient, container_id: str, spec: ContainerSpec,
+                 executor: Executor | None = None):
         self.client = client
         self.id = container_id
         self.spec = spec
+        self._executor = executor
+        self._exec_slots = asyncio.Semaphore(spec.execs_at_once)
         self._removed = False
+        self._inspection: asyncio.Future[dict] | None = None
+
+    def _run(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        return asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     @classmethod
-    async def start(cls, client: docker.DockerClient, spec: ContainerSpec) -> "DockerContainer":
+    async def start(cls, client: docker.DockerClient, spec: ContainerSpec,
+                    executor: Executor | None = None) -> DockerContainer:
         """Create and start the container; on any failure or cancellation, nothing is left behind."""
-        future = asyncio.ensure_future(asyncio.to_thread(cls._start_sync, client, spec))
+        future = asyncio.get_running_loop().run_in_executor(executor, cls._start_sync, client, spec, executor)
         try:
-            return await asyncio.shield(future)
+            container = await asyncio.shield(future)
         except asyncio.CancelledError:
             # The worker thread cannot be interrupted and may yet create the container
             # (after the suite's sweep has looked): wait for it and remove what it made.
@@ -135,9 +107,11 @@ class DockerContainer:
                 container = await future
                 await container.remove()
             raise
+        container._inspected()  # while the agent works: the audit needs the layers and the init's pid
+        return container
 
     @classmethod
-    def _start_sync(cls, client: docker.DockerClient, spec: ContainerSpec) -> "DockerContainer":
+    def _start_sync(cls, client: docker.DockerClient, spec: ContainerSpec, executor) -> DockerContainer:
         api = client.api
         host_config: dict[str, Any] = {
             "init": True,
@@ -152,7 +126,7 @@ class DockerContainer:
         with docker_errors(f"creating container {spec.name}"):
             created = api.create_container(
                 spec.image,
-                command=["sh", "-c", f"sleep {int(spec.lifetime_sec)}"],
+                command=["sleep", str(int(spec.lifetime_sec))],
                 name=spec.name,
                 labels={**spec.labels, LABEL_MANAGED: "1", LABEL_OWNER: owner_token()},
                 environment=spec.env or None,
@@ -160,7 +134,7 @@ class DockerContainer:
                 host_config=api.create_host_config(**host_config),
                 network_disabled=spec.network_disabled,
             )
-        container = cls(client, created["Id"], spec)
+        container = cls(client, created["Id"], spec, executor)
         try:
             with docker_errors(f"starting container {spec.name}"):
                 api.start(created["Id"])
@@ -169,44 +143,56 @@ class DockerContainer:
             raise
         return container
 
-    async def exec(
-        self,
-        cmd: str,
-        *,
-        timeout: float | None = None,
-        user: str | int | None = None,
-        env: dict[str, str] | None = None,
-        cwd: str | None = None,
-    ) -> ExecResult:
+    # ----- commands ----------------------------------------------------------------------------
+    async def exec(self, cmd: str, *, timeout: float | None = None, user: str | int | None = None,
+                   env: dict[str, str] | None = None, cwd: str | None = None) -> ExecResult:
         argv = ["bash", "-c", cmd]
         if timeout is not None:
             argv = ["timeout", "-k", f"{KILL_AFTER_SEC}s", f"{max(timeout, 0.01):.2f}s", *argv]
-        started = time.monotonic()
-        future = asyncio.ensure_future(
-            asyncio.to_thread(self._exec_sync, argv, user, env, cwd or self.spec.workdir)
-        )
-        host_bound = None if timeout is None else timeout + KILL_AFTER_SEC + HOST_GRACE_SEC
+        # The slot is held until the Docker call really ends (not when its caller gives up),
+        # so a trial never has more than its share of threads busy.
+        await self._exec_slots.acquire()
         try:
-            exit_code, out, err, truncated = await asyncio.wait_for(asyncio.shield(future), host_bound)
-        except asyncio.TimeoutError:
-            # The in-container timeout did not end the command (e.g. a wedged daemon).
-            # Give up on it; removing the container at teardown ends the stream.
+            future = self._run(self._exec_sync, argv, user, env, cwd or self.spec.workdir)
+        except BaseException:
+            self._exec_slots.release()
+            raise
+        future.add_done_callback(self._slot_done)
+        bound = None if timeout is None else timeout + KILL_AFTER_SEC + HOST_GRACE_SEC
+        result = await self._bounded(future, bound)
+        if result.exit_code in (124, 137) and timeout is not None and result.duration_s >= timeout * 0.98:
+            return ExecResult(result.exit_code, result.stdout, result.stderr, True, result.duration_s,
+                              result.truncated)
+        return result
+
+    def _slot_done(self, future: asyncio.Future) -> None:
+        self._exec_slots.release()
+        if not future.cancelled():
+            future.exception()  # retrieved: a caller that gave up (cancelled) would leave it unlogged noise
+
+    async def exec_argv(self, argv: list[str], *, timeout: float | None = None, user: str | int | None = None,
+                        env: dict[str, str] | None = None, cwd: str | None = None) -> ExecResult:
+        if not argv or not argv[0].startswith("/"):
+            raise ValueError("exec_argv needs an absolute program path")
+        future = self._run(self._exec_sync, list(argv), user, env, cwd or self.spec.workdir)
+        return await self._bounded(future, timeout)
+
+    async def _bounded(self, future: asyncio.Future, bound: float | None) -> ExecResult:
+        started = time.monotonic()
+        try:
+            exit_code, out, err, truncated = await asyncio.wait_for(asyncio.shield(future), bound)
+        except TimeoutError:
+            # The command did not end in time (a wedged daemon, or a program that ignores its
+            # own timeout). Give up on it; removing the container at teardown ends the stream.
             future.add_done_callback(lambda f: f.exception())
             return ExecResult(-1, "", "host-side timeout", True, time.monotonic() - started)
-        duration = time.monotonic() - started
-        timed_out = timeout is not None and exit_code in (124, 137) and duration >= timeout * 0.98
-        return ExecResult(exit_code, out, err, timed_out, duration, truncated)
+        return ExecResult(exit_code, out, err, False, time.monotonic() - started, truncated)
 
     def _exec_sync(self, argv: list[str], user, env, cwd) -> tuple[int, str, str, bool]:
         api = self.client.api
         with docker_errors(f"exec in {self.spec.name}"):
-            created = api.exec_create(
-                self.id,
-                argv,
-                user="" if user is None else str(user),
-                environment=env or None,
-                workdir=cwd,
-            )
+            created = api.exec_create(self.id, argv, user="" if user is None else str(user),
+                                      environment=env or None, workdir=cwd)
             chunks: dict[int, list[bytes]] = {1: [], 2: []}
             sizes = {1: 0, 2: 0}
             truncated = False
@@ -226,50 +212,78 @@ class DockerContainer:
         decode = lambda parts: b"".join(parts).decode("utf-8", errors="replace")  # noqa: E731
         return (-1 if exit_code is None else exit_code), decode(chunks[1]), decode(chunks[2]), truncated
 
+    # ----- files -------------------------------------------------------------------------------
+    async def put_archive(self, data: bytes, dest: str = "/") -> None:
+        def put() -> None:
+            with docker_errors(f"upload into {dest} of {self.spec.name}"):
+                self.client.api.put_archive(self.id, dest, data)
+
+        await self._run(put)
+
+    async def get_archive(self, path: str, consume: Callable[[Iterable[bytes]], T]) -> T:
+        def get() -> T:
+            missing = None
+            with docker_errors(f"download {path} from {self.spec.name}"):
+                try:
+                    stream, _ = self.client.api.get_archive(self.id, path, chunk_size=256 * 1024)
+                except docker.errors.NotFound as exc:
+                    missing = exc
+            if missing is not None:
+                raise FileNotFoundError(f"{path}: not found in the container") from missing
+            try:
+                return consume(_transport_errors(stream, f"download {path} from {self.spec.name}"))
+            finally:
+                close = getattr(stream, "close", None)
+                if close:
+                    close()
+
+        return await self._run(get)
+
     async def upload(self, src: Path, dest: str, executable: bool = False) -> None:
-        data = await asyncio.to_thread(path_tar, Path(src), dest, executable)
-        await self._put("/", data, f"upload {src} -> {dest}")
+        data = await self._run(path_tar, Path(src), dest, executable)
+        await self.put_archive(data, "/")
 
     async def write_file(self, path: str, data: bytes, mode: int = 0o644) -> None:
-        await self._put("/", bytes_tar(path, data, mode), f"write {path}")
+        await self.put_archive(bytes_tar(path, data, mode), "/")
 
-    async def _put(self, where: str, data: bytes, what: str) -> None:
-        def put() -> None:
-            with docker_errors(f"{what} in {self.spec.name}"):
-                self.client.api.put_archive(self.id, where, data)
-
-        await asyncio.to_thread(put)
-
-    async def download(self, src: str, dest: Path, max_bytes: int | None = None) -> None:
-        """Copy src into the host folder dest (src's basename is created inside dest)."""
-
-        def get() -> None:
-            with docker_errors(f"download {src} from {self.spec.name}"):
-                stream, _ = self.client.api.get_archive(self.id, src)
-                extract_tar(stream, Path(dest), max_bytes)
-
-        await asyncio.to_thread(get)
+    async def download(self, src: str, dest: Path, limits: Limits = DOWNLOAD_LIMITS) -> Report:
+        """Copy src into the host folder dest (src's basename is created inside dest), safely."""
+        Path(dest).mkdir(parents=True, exist_ok=True)
+        return await self.get_archive(src, lambda stream: extract(stream, into(Path(dest)), limits))
 
     async def read_file(self, path: str, max_bytes: int = 10_000_000) -> bytes:
-        def get() -> bytes:
-            with docker_errors(f"read {path} from {self.spec.name}"):
-                stream, stat = self.client.api.get_archive(self.id, path)
-                if stat.get("size", 0) > max_bytes:
+        def first_regular(stream: Iterable[bytes]) -> bytes:
+            parts, size = [], 0
+            for chunk in stream:  # a tar of one file: its data plus headers and padding
+                parts.append(chunk)
+                size += len(chunk)
+                if size > max_bytes + 64 * 1024:
                     raise InfraError(f"{path} is larger than {max_bytes} bytes", "file")
-                with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-                    member = tar.next()
-                    if member is None or not member.isreg():
-                        raise FileNotFoundError(f"{path} is not a regular file")
-                    fh = tar.extractfile(member)
-                    return fh.read() if fh else b""
+            with tarfile.open(fileobj=io.BytesIO(b"".join(parts))) as tar:
+                member = tar.next()
+                if member is None or not member.isreg():
+                    raise FileNotFoundError(f"{path} is not a regular file")
+                if member.size > max_bytes:
+                    raise InfraError(f"{path} is larger than {max_bytes} bytes", "file")
+                fh = tar.extractfile(member)
+                return fh.read() if fh else b""
 
-        return await asyncio.to_thread(get)
+        return await self.get_archive(path, first_regular)
 
+    # ----- state and audit ---------------------------------------------------------------------
+    async def running(self) -> bool:
+        def state() -> bool:
+            with docker_errors(f"inspecting {self.spec.name}"):
+                return bool(self.client.api.inspect_container(self.id)["State"].get("Running"))
+
+        return await self._run(state)
+
+    # ----- teardown ----------------------------------------------------------------------------
     async def remove(self) -> None:
         """Kill and remove; safe to call twice; survives cancellation of the caller."""
         if self._removed:
             return
-        await asyncio.shield(asyncio.to_thread(self._remove_sync))
+        await asyncio.shield(self._run(self._remove_sync))
 
     def _remove_sync(self) -> None:
         if self._removed:
@@ -284,19 +298,13 @@ class DockerContainer:
         self._removed = True
 
 
-def sweep(client: docker.DockerClient, labels: dict[str, str]) -> list[str]:
-    """Force-remove every container carrying all the given labels. Returns their names."""
-    filters = {"label": [f"{k}={v}" if v else k for k, v in labels.items()]}
-    removed = []
-    with docker_errors("listing containers"):
-        found = client.api.containers(all=True, filters=filters)
-    for info in found:
-        try:
-            client.api.remove_container(info["Id"], force=True, v=True)
-        except docker.errors.NotFound:
-            continue
-        except docker.errors.APIError as exc:
-            if "already in progress" not in str(exc):
-                raise InfraError(f"removing container {info['Id'][:12]}: {exc}") from exc
-        removed.append((info.get("Names") or [info["Id"]])[0].lstrip("/"))
-    return removed
+def _transport_errors(stream: Iterable[bytes], what: str) -> Iterable[bytes]:
+    """The stream's chunks, its transport failures as InfraError (the consumer's own
+    errors, e.g. writing on the host, stay what they are)."""
+    iterator = iter(stream)
+    while True:
+        with docker_errors(what):
+            chunk = next(iterator, None)
+        if chunk is None:
+            return
+        yield chunk

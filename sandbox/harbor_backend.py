@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from sandbox.docker import LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, LABEL_TASK, LABEL_TRIAL, owner_token
+from sandbox.docker_host import EXECS_PER_TRIAL
 from sandbox.environment import InfraError
 from sandbox.harbor_env import HarborEnvironment
 from sandbox.images import ImageInfo
@@ -36,6 +37,12 @@ from sandbox.task import Task
 
 PREFIX = "harbor:"
 STOP_TIMEOUT_SEC = 300.0
+LOGS_OK = "climb-logs-ok"
+LOGS_READY = f"test -d /logs/agent -a -d /logs/verifier -a -d /logs/artifacts && echo {LOGS_OK}; true"
+HOST_MOUNTS = ("auto_mounting", "mounts", "auto_mounts")
+"""Provider options that would bind host folders into the sandbox: refused, since the agent is
+root there and would write (links, fifos, device nodes) straight into this machine's folders;
+our trials copy /logs out themselves, through ``sandbox.extract``."""
 log = logging.getLogger(__name__)
 
 
@@ -57,7 +64,7 @@ class HarborEnvConfig(BaseModel):
         return PREFIX + (self.type or self.import_path or "?")
 
     @classmethod
-    def parse(cls, spec: str, options: dict[str, Any] | None = None) -> "HarborEnvConfig":
+    def parse(cls, spec: str, options: dict[str, Any] | None = None) -> HarborEnvConfig:
         """``harbor:docker`` or ``harbor:my.module:MyEnv``, with the provider's options.
 
         Raises:
@@ -67,6 +74,10 @@ class HarborEnvConfig(BaseModel):
             raise ValueError(f"--env {spec!r}: expected docker (ours) or harbor:<type> "
                              "(e.g. harbor:docker, harbor:daytona, harbor:my.module:MyEnvironment)")
         rest = spec[len(PREFIX):]
+        mounts = [key for key in HOST_MOUNTS if (options or {}).get(key)]
+        if mounts:
+            raise ValueError(f"--env-option {mounts[0]}: host folders are never mounted into a trial's sandbox "
+                             "(the agent, root there, would write into them); /logs is copied out instead")
         if ":" in rest:
             return cls(import_path=rest, options=options or {})
         return cls(type=rest, options=options or {})
@@ -95,7 +106,7 @@ class HarborUnavailable(InfraError):
     """Harbor, the chosen provider or what it needs on this machine is missing (not retried)."""
 
     def __init__(self, message: str):
-        super().__init__(message, "harbor_unavailable")
+        super().__init__(message, "harbor_unavailable", retryable=False)
 
 
 def _harbor_modules():
@@ -125,9 +136,11 @@ class Started:
 class HarborBackend:
     """Starts and stops Harbor environments for one run's trials."""
 
-    def __init__(self, config: HarborEnvConfig, run_id: str):
+    def __init__(self, config: HarborEnvConfig, run_id: str, execs_at_once: int = EXECS_PER_TRIAL):
         self.config = config
         self.run_id = run_id
+        self.execs_at_once = execs_at_once
+        """Agent commands one trial may run at once (``TrialConfig.execs_at_once``)."""
         self._cls: type | None = None
 
     @property
@@ -172,7 +185,7 @@ class HarborBackend:
             for task in tasks:
                 try:
                     self._construct(cls, task, f"climb-preflight-{task.id}", Path(tmp) / task.id)
-                except Exception as exc:  # noqa: BLE001 - whatever the provider refuses, we report
+                except Exception as exc:
                     problems[task.id] = f"task {task.id} cannot run on {self.name}: {_one_line(exc)}"
         return problems
 
@@ -214,15 +227,18 @@ class HarborBackend:
         cls = self.env_class()
         try:
             env = self._construct(cls, task, session, scratch)
-        except Exception as exc:  # noqa: BLE001 - preflight should have caught it; still not a score
-            raise InfraError(f"task {task.id} cannot run on {self.name}: {_one_line(exc)}", "harbor_config") from exc
+        except Exception as exc:
+            raise InfraError(f"task {task.id} cannot run on {self.name}: {_one_line(exc)}", "harbor_config",
+                             retryable=False) from exc
         timeout = task.config.environment.build_timeout_sec
-        wrapped = HarborEnvironment(env, f"{self.name} {task.id}", self.stop)
+        wrapped = HarborEnvironment(env, f"{self.name} {task.id}", self.stop, self.execs_at_once)
         try:
             await asyncio.wait_for(env.start(force_build=False), timeout)
-            probe = await wrapped.exec("id -un; pwd", timeout=60)
+            probe = await wrapped.exec(f"id -un; pwd; {LOGS_READY}", timeout=60)
             if not probe.ok:
                 raise InfraError(f"probe failed (exit {probe.exit_code}): {probe.stderr.strip()[-300:]}", "harbor")
+            if not probe.stdout.rstrip().endswith(LOGS_OK):  # a provider that made no /logs (Harbor's docker does)
+                await wrapped.make_log_dirs()
         except BaseException as exc:
             await self.stop(wrapped, quiet=True)
             if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
@@ -230,8 +246,8 @@ class HarborBackend:
             cause = f"timed out after {timeout:g}s" if isinstance(exc, TimeoutError) else _one_line(exc)
             raise InfraError(f"{self.name} could not start the environment of task {task.id}: {cause}",
                              "harbor_start") from exc
-        user, _, workdir = probe.stdout.strip().partition("\n")
-        return Started(wrapped, user.strip(), workdir.strip() or "/")
+        user, _, rest = probe.stdout.strip().partition("\n")
+        return Started(wrapped, user.strip(), rest.partition("\n")[0].strip() or "/")
 
     async def start_trial(self, task: Task, name: str, trial_dir: Path) -> tuple[ImageInfo, HarborEnvironment]:
         """What ``TrialRunner`` asks of a backend: the environment, and the image facts the
@@ -251,7 +267,7 @@ class HarborBackend:
             await asyncio.shield(asyncio.wait_for(env.env.stop(delete=self.config.delete), STOP_TIMEOUT_SEC))
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a provider's stop may raise anything
+        except Exception as exc:
             if not quiet:
                 raise InfraError(f"{env.label}: stop failed: {_one_line(exc)}", "harbor") from exc
 

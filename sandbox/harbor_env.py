@@ -7,16 +7,22 @@ environment has, local or cloud), so a trial behaves the same on each of them:
   Docker environment does): the command runs between two random markers with its
   stderr in a file, sent back base64-encoded after the second marker;
 - the timeout is enforced inside the sandbox (``timeout -k``) and bounded again on
-  the host, as in ``DockerContainer``;
+  the host, as in ``DockerContainer``; agent commands are bounded per trial
+  (``execs_at_once``), so one trial's flood cannot start host processes without end;
 - files travel as tars made by ``sandbox.archive`` (readable by every user) and come
-  back through the same filter that refuses links escaping their folder; payloads
-  too large for one command line go through the provider's own file transfer.
+  back through ``sandbox.extract``, which writes no link and follows none, within caps;
+  payloads too large for one command line go through the provider's own file transfer,
+  itself capped (``LARGE_MAX_BYTES``).
 
-What this cannot give: our Docker backend moves files with Docker's archive API and
-runs the verifier's helper without any shell of the container; a provider's exec
-always starts the sandbox's own shell, and archives are packed and unpacked by the
-sandbox's tar. On a Harbor engine the verifier therefore trusts the sandbox's bash,
-tar and base64, as Harbor's own verifier does. It offers no tamper audit.
+What this cannot give (said in the README): our Docker backend moves files with
+Docker's archive API and runs the verifier's helper without any shell or program of
+the container; a provider's exec always starts the sandbox's own shell (Harbor's
+Docker environment: ``bash -c``, found on the container's PATH), and archives are
+packed and unpacked by the sandbox's tar. On a Harbor engine the verification helper
+still runs by absolute path, but started by the sandbox's bash, and its files arrive
+through the sandbox's tar and base64: the verifier trusts those, as Harbor's own
+verifier does. It offers no tamper audit (no ``changes``: a provider has no diff of
+its sandbox against the image), so trials report the audit as unavailable.
 
 Imports nothing of Harbor: it only calls the methods of the object it wraps.
 """
@@ -35,8 +41,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
-from sandbox.archive import bytes_tar, extract_tar, path_tar
+from sandbox.archive import bytes_tar, path_tar
+from sandbox.docker import DOWNLOAD_LIMITS
+from sandbox.docker_host import EXECS_PER_TRIAL
 from sandbox.environment import ExecResult, InfraError
+from sandbox.extract import Limits, Report, extract, into
 
 KILL_AFTER_SEC = 5
 HOST_GRACE_SEC = 30.0
@@ -46,6 +55,9 @@ INLINE_MAX_BYTES = 64 * 1024
 """Tars up to this size travel inside the command (base64 in one argument, which may be 128 KiB)."""
 DOWNLOAD_INLINE_MAX_BYTES = 16 * 1024 * 1024
 """Archives up to this size come back on stdout; larger ones through the provider's own copy."""
+LARGE_MAX_BYTES = 1024 * 1024 * 1024
+"""The most of one archive copied out through the provider (the agent may fill /logs without
+end); a reader's own cap (``TrialConfig.logs_max_bytes``) is lower, and stops it earlier."""
 ROOT = "root"
 T = TypeVar("T")
 
@@ -64,11 +76,15 @@ class HarborEnvironment:
             tears down a container.
     """
 
-    def __init__(self, env: Any, label: str, stop: Callable[["HarborEnvironment"], Awaitable[None]] | None = None):
+    def __init__(self, env: Any, label: str, stop: Callable[[HarborEnvironment], Awaitable[None]] | None = None,
+                 execs_at_once: int = EXECS_PER_TRIAL):
         self.env = env
         self.label = label
         self._stop = stop
         self._removed = False
+        self.execs_at_once = execs_at_once
+        """Agent commands running at once; more wait in this trial's own queue."""
+        self._exec_slots = asyncio.Semaphore(execs_at_once)
 
     async def remove(self) -> None:
         """Stop and delete it through the backend; safe to call twice."""
@@ -85,13 +101,13 @@ class HarborEnvironment:
             TimeoutError: the bound passed (whatever the provider raised then: each has its own).
             InfraError: the provider failed before that.
         """
-        bound = None if timeout_sec is None else int(math.ceil(timeout_sec))
+        bound = None if timeout_sec is None else math.ceil(timeout_sec)
         started = time.monotonic()
         try:
             return await self.env.exec(command, cwd=cwd, env=env or None, timeout_sec=bound, user=user)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - providers raise anything; all of it is infra
+        except Exception as exc:
             if bound is not None and time.monotonic() - started >= bound:
                 raise TimeoutError(f"{self.label}: no answer within {bound}s") from exc
             raise InfraError(f"{self.label}: exec failed: {type(exc).__name__}: {exc}", "harbor") from exc
@@ -108,11 +124,12 @@ class HarborEnvironment:
                   f"rc=$?; printf %s {end}; [ \"$f\" = /dev/null ] || {{ base64 -w0 \"$f\"; rm -f \"$f\"; }}; "
                   "exit $rc")
         host_bound = None if timeout is None else timeout + KILL_AFTER_SEC + HOST_GRACE_SEC
-        started = time.monotonic()
-        try:
-            raw = await self._raw(framed, timeout_sec=host_bound, user=user, env=env, cwd=cwd)
-        except TimeoutError:
-            return ExecResult(-1, "", "host-side timeout", True, time.monotonic() - started)
+        async with self._exec_slots:
+            started = time.monotonic()
+            try:
+                raw = await self._raw(framed, timeout_sec=host_bound, user=user, env=env, cwd=cwd)
+            except TimeoutError:
+                return ExecResult(-1, "", "host-side timeout", True, time.monotonic() - started)
         duration = time.monotonic() - started
         out = (raw.stdout or "") + (raw.stderr or "")
         head, found, rest = out.partition(start)
@@ -140,10 +157,17 @@ class HarborEnvironment:
                              f"{(result.stderr or result.stdout).strip()[-400:]}", "harbor")
         return result
 
+    async def make_log_dirs(self) -> None:
+        """/logs/{agent,verifier,artifacts}, writable by every user, as Harbor's contract has it."""
+        dirs = "/logs/agent /logs/verifier /logs/artifacts"
+        await self._root(f"mkdir -p {dirs} && chmod 777 {dirs}", "make /logs")
+
     async def exec_argv(self, argv: list[str], *, timeout: float | None = None, user: str | int | None = None,
                         env: dict[str, str] | None = None, cwd: str | None = None) -> ExecResult:
         """Run argv (argv[0] an absolute path). The provider's exec starts the sandbox's shell,
         which ``exec`` replaces with argv at once; the timeout is the host's bound only."""
+        if not argv or not argv[0].startswith("/"):
+            raise ValueError("exec_argv needs an absolute program path")
         started = time.monotonic()
         try:
             raw = await self._raw("exec " + shlex.join(argv), timeout_sec=timeout, user=user, env=env, cwd=cwd)
@@ -171,7 +195,7 @@ class HarborEnvironment:
             local.write_bytes(data)
             try:
                 await self.env.upload_file(str(local), remote)
-            except Exception as exc:  # noqa: BLE001 - the provider's transfer failed
+            except Exception as exc:
                 raise InfraError(f"{self.label}: {what}: upload failed: {exc}", "harbor") from exc
         await self._root(f"tar -xf {remote} -C {_q(dest)}; rc=$?; rm -f {remote}; exit $rc", what)
 
@@ -199,13 +223,14 @@ class HarborEnvironment:
         """Through the provider's own file transfer: a tar made in the sandbox, copied out."""
         where = PurePosixPath(path)
         remote = f"/tmp/.climb-down-{secrets.token_hex(6)}.tar"
-        await self._root(f"tar -C {_q(str(where.parent))} -cf {remote} {_q(where.name)}", f"archive {path}")
+        await self._root(f"tar -C {_q(str(where.parent))} -cf - {_q(where.name)} | head -c {LARGE_MAX_BYTES} "
+                         f"> {remote}", f"archive {path}")
         try:
             with tempfile.TemporaryDirectory(prefix="climb-harbor-") as tmp:
                 local = Path(tmp) / "down.tar"
                 try:
                     await self.env.download_file(remote, str(local))
-                except Exception as exc:  # noqa: BLE001 - the provider's transfer failed
+                except Exception as exc:
                     raise InfraError(f"{self.label}: archive {path}: {exc}", "harbor") from exc
 
                 def read() -> T:
@@ -223,9 +248,10 @@ class HarborEnvironment:
     async def write_file(self, path: str, data: bytes, mode: int = 0o644) -> None:
         await self.put_archive(bytes_tar(path, data, mode), "/")
 
-    async def download(self, src: str, dest: Path, max_bytes: int | None = None) -> None:
-        """Copy src into the host folder dest (src's basename is created inside dest)."""
-        await self.get_archive(src, lambda chunks: extract_tar(iter(chunks), Path(dest), max_bytes))
+    async def download(self, src: str, dest: Path, limits: Limits = DOWNLOAD_LIMITS) -> Report:
+        """Copy src into the host folder dest (src's basename is created inside dest), safely."""
+        Path(dest).mkdir(parents=True, exist_ok=True)
+        return await self.get_archive(src, lambda stream: extract(stream, into(Path(dest)), limits))
 
     async def read_file(self, path: str, max_bytes: int = 10_000_000) -> bytes:
         result = await self.exec(f"test -f {_q(path)} || exit 3; head -c {max_bytes + 1} -- {_q(path)} | base64 -w0",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import docker
@@ -19,6 +20,9 @@ from sandbox.task import Task, hash_tree
 IMAGE_REPO = "climb-env"
 LABEL_ENV_HASH = "climb.env_hash"
 BUILD_LOG_TAIL = 40
+BUILD_THREADS = 4
+"""Image work (builds, pulls, inspections) at once; builds hold a thread for minutes,
+so they get their own pool rather than asyncio's shared one."""
 LOG_DIRS = ("/logs/agent", "/logs/verifier", "/logs/artifacts")
 _LOGS_LAYER = """FROM {source}
 USER 0
@@ -39,6 +43,8 @@ class ImageInfo:
     built: bool
     """True if this call built it (False: it was cached)."""
     build_s: float
+    path: str = ""
+    """The image's PATH ('' when it sets none)."""
 
 
 class ImageCache:
@@ -46,6 +52,7 @@ class ImageCache:
 
     def __init__(self, client: docker.DockerClient):
         self.client = client
+        self._executor = ThreadPoolExecutor(max_workers=BUILD_THREADS, thread_name_prefix="climb-images")
         self._locks: dict[str, asyncio.Lock] = {}
         self._ready: dict[str, ImageInfo] = {}
         self._failed: dict[str, InfraError] = {}
@@ -70,29 +77,32 @@ class ImageCache:
         async with lock:
             if key in self._ready:
                 cached = self._ready[key]
-                return ImageInfo(cached.tag, cached.user, cached.workdir, False, 0.0)
+                return ImageInfo(cached.tag, cached.user, cached.workdir, False, 0.0, cached.path)
             if key in self._failed:
                 raise self._failed[key]
             started = time.monotonic()
             if env.docker_image:
-                source = await asyncio.to_thread(self._prebuilt, task, env.docker_image)
+                source = await self._run(self._prebuilt, task, env.docker_image)
             else:
                 source = await self._build_with_retry(task, key, env.build_timeout_sec)
-            info = await asyncio.to_thread(self._with_log_dirs, task, source)
-            info = ImageInfo(info.tag, info.user, info.workdir, info.built, time.monotonic() - started)
+            info = await self._run(self._with_log_dirs, task, source)
+            info = ImageInfo(info.tag, info.user, info.workdir, info.built, time.monotonic() - started, info.path)
             self._ready[key] = info
             return info
+
+    def _run(self, fn, *args):
+        return asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def _build_with_retry(self, task: Task, key: str, timeout_sec: float) -> ImageInfo:
         """Two tries (a mirror can hiccup); then the failure is remembered for this
         process, so every trial of a broken task fails at once instead of rebuilding."""
         try:
-            return await asyncio.to_thread(self._build, task, key, timeout_sec)
+            return await self._run(self._build, task, key, timeout_sec)
         except InfraError as first:
             if first.kind != "build":
                 raise
         try:
-            return await asyncio.to_thread(self._build, task, key, timeout_sec)
+            return await self._run(self._build, task, key, timeout_sec)
         except InfraError as exc:
             if exc.kind == "build":
                 self._failed[key] = exc
@@ -117,10 +127,11 @@ class ImageCache:
                                          forcerm=True, pull=False,
                                          labels={LABEL_MANAGED: "1", LABEL_ENV_HASH: image_id[:24]})
             except docker.errors.BuildError as exc:
-                raise InfraError(f"task {task.id}: adding /logs to {source.tag} failed: {exc}", "build") from exc
+                raise InfraError(f"task {task.id}: adding /logs to {source.tag} failed: {exc}", "build",
+                                 retryable=False) from exc
             found = self._inspect(tag)
         if found is None:
-            raise InfraError(f"task {task.id}: {tag} missing after build", "build")
+            raise InfraError(f"task {task.id}: {tag} missing after build", "build", retryable=False)
         return self._info(tag, found, built=True)
 
     def _inspect(self, tag: str) -> dict | None:
@@ -132,7 +143,8 @@ class ImageCache:
     @staticmethod
     def _info(tag: str, inspected: dict, built: bool) -> ImageInfo:
         config = inspected.get("Config") or {}
-        return ImageInfo(tag, config.get("User") or "", config.get("WorkingDir") or "", built, 0.0)
+        path = next((e.split("=", 1)[1] for e in config.get("Env") or [] if e.startswith("PATH=")), "")
+        return ImageInfo(tag, config.get("User") or "", config.get("WorkingDir") or "", built, 0.0, path)
 
     def _prebuilt(self, task: Task, image: str) -> ImageInfo:
         with docker_errors(f"task {task.id}: inspecting image {image}"):
@@ -170,7 +182,8 @@ class ImageCache:
                 labels={LABEL_MANAGED: "1", LABEL_ENV_HASH: tag.split(":", 1)[1]},
             )
             exceeded = InfraError(f"task {task.id}: building {task.dockerfile} exceeded "
-                                  f"[environment].build_timeout_sec = {timeout_sec:g}", "build")
+                                  f"[environment].build_timeout_sec = {timeout_sec:g}", "build",
+                                  retryable=False)
             try:
                 for chunk in stream:
                     if "stream" in chunk:
@@ -181,7 +194,7 @@ class ImageCache:
                         raise InfraError(
                             f"task {task.id}: building {task.dockerfile} failed: "
                             f"{chunk['error'].strip()}\n{tail}",
-                            "build",
+                            "build", retryable=False,
                         )
                     if time.monotonic() > deadline:
                         raise exceeded
@@ -194,5 +207,5 @@ class ImageCache:
                     close()
             found = self._inspect(tag)
         if found is None:
-            raise InfraError(f"task {task.id}: build finished but {tag} is missing", "build")
+            raise InfraError(f"task {task.id}: build finished but {tag} is missing", "build", retryable=False)
         return self._info(tag, found, built=True)

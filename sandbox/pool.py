@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from durable import write_json_atomic
 from sandbox.agents import Agent
+from sandbox.defaults import CONCURRENCY
 from sandbox.docker import LABEL_RUN, sweep
 from sandbox.environment import InfraError
-from sandbox.results import TrialResult, write_json_atomic
+from sandbox.results import TrialResult
 from sandbox.task import Task
 from sandbox.trial import TrialRunner, TrialSpec, new_trial_id
 
@@ -94,11 +96,18 @@ async def run_trials(
         async with asyncio.TaskGroup() as group:
             for index, request in enumerate(requests):
                 group.create_task(one(index, request))
+        await runner.drain()
     except BaseException:
-        await asyncio.shield(asyncio.to_thread(_sweep_quietly, runner))
+        await asyncio.shield(_clean_up(runner))
         raise
     done = [r for r in results if r is not None]
     return SuiteResult(runner.run_id, done, [req.tag for req in requests])
+
+
+async def _clean_up(runner: TrialRunner) -> None:
+    """The removals the trials started, then a sweep for any container they did not reach."""
+    await runner.drain()
+    await asyncio.get_running_loop().run_in_executor(runner.executor, _sweep_quietly, runner)
 
 
 def _sweep_quietly(runner: TrialRunner) -> None:
@@ -117,7 +126,7 @@ async def run_suite(
     run_dir: Path,
     *,
     repeats: int = 1,
-    concurrency: int = 4,
+    concurrency: int = CONCURRENCY,
     observer: SuiteObserver | None = None,
 ) -> SuiteResult:
     """Every task ``repeats`` times; writes ``suite.json`` with the summary."""

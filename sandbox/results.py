@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import os
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FORMAT_VERSION = 1
+from durable import write_json_atomic
+from sandbox.audit import TamperAudit
+
+FORMAT_VERSION = 2
+"""2: ``retryable``, ``verifier_exit_code`` and ``tamper`` were added (version 1 files still load)."""
 
 
 class TrialStatus(str, Enum):
@@ -22,9 +24,11 @@ class TrialStatus(str, Enum):
     AGENT_TIMEOUT = "agent_timeout"
     """The agent used its budget; the verifier still ran and its reward counts."""
     VERIFIER_ERROR = "verifier_error"
-    """No usable reward (missing, empty, unparsable file, or verifier timeout): scored 0."""
+    """No usable reward (missing, empty or unparsable file, verifier timeout, output over its
+    cap, or /tests and /logs/verifier could not be made clean): scored 0."""
     INFRA_ERROR = "infra_error"
-    """Docker, the build or the model API failed: retried, then reported, never scored."""
+    """Docker, the build, the host or a service the agent relies on failed: retried when that can help,
+    then reported, never scored."""
 
 
 class Timings(BaseModel):
@@ -36,6 +40,7 @@ class Timings(BaseModel):
     agent_s: float = 0.0
     verifier_s: float = 0.0
     teardown_s: float = 0.0
+    """0 since the container is removed while the next trial starts (kept: version 1 files have it)."""
     total_s: float = 0.0
 
 
@@ -61,6 +66,14 @@ class TrialResult(BaseModel):
     error_kind: str | None = None
     """E.g. reward_file_missing, reward_file_empty, reward_unparsable, verifier_timeout,
     build, docker, image, model_unavailable, agent_crash, agent_exit_code."""
+    retryable: bool | None = None
+    """For infra errors: whether running the trial again could help (decided where the
+    error was raised)."""
+    verifier_exit_code: int | None = None
+    """test.sh's exit code; ignored for the reward (as in Harbor), kept for diagnosis."""
+    tamper: TamperAudit | None = None
+    """What the agent changed in its container that could sway the verifier (None: the
+    trial ended before the audit)."""
     timings: Timings = Field(default_factory=Timings)
     started_at: str = ""
     finished_at: str = ""
@@ -75,23 +88,16 @@ class TrialResult(BaseModel):
         return self.status != TrialStatus.INFRA_ERROR
 
     @property
+    def tampered(self) -> bool:
+        """Whether the tamper audit flagged a change that could sway the verifier."""
+        return bool(self.tamper and self.tamper.flags)
+
+    @property
     def score(self) -> float | None:
         """The value averaged into scores: the reward, 0 when there is none, None for infra."""
         if not self.scored:
             return None
         return self.reward if self.reward is not None else 0.0
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so a crash leaves either the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=False)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def write_result(result: TrialResult, trial_dir: Path) -> Path:

@@ -96,7 +96,7 @@ def resolve_env(values: dict[str, str], source: Path, field_name: str) -> dict[s
     """Expand ``${VAR}`` and ``${VAR:-default}`` from the host environment."""
     resolved = {}
     for key, raw in values.items():
-        def sub(match: re.Match[str]) -> str:
+        def sub(match: re.Match[str], key: str = key) -> str:
             name, default = match.group(1), match.group(2)
             if name in os.environ:
                 return os.environ[name]
@@ -163,6 +163,9 @@ def load_task(task_dir: Path | str) -> Task:
         raise TaskLoadError(root, "not a directory")
     config_path = root / "task.toml"
     config = parse_config(config_path)
+    if config.steps:  # before the files: a multi-step task has no top-level instruction.md or test.sh
+        raise TaskLoadError(config_path, "multi-step tasks ([[steps]]) are not supported yet; run this task "
+                            "with Harbor", "steps")
     instruction = strip_canary(_read_text(root / "instruction.md", "instruction.md"))
     if not instruction.strip():
         raise TaskLoadError(root / "instruction.md", "instruction is empty")
@@ -171,10 +174,6 @@ def load_task(task_dir: Path | str) -> Task:
         raise TaskLoadError(tests_dir / "test.sh", "missing tests/test.sh (the verifier entry point)")
     env_dir = root / "environment"
     env = config.environment
-    if config.steps:
-        raise TaskLoadError(
-            config_path, "multi-step tasks are not supported yet; run this task with Harbor", "steps"
-        )
     if env.os.lower() != "linux":
         raise TaskLoadError(config_path, f"only linux containers are supported, got {env.os!r}", "environment.os")
     if env.gpus:
@@ -214,30 +213,41 @@ class Discovery:
     errors: list[TaskLoadError] = field(default_factory=list)
 
 
-def find_task_dirs(root: Path) -> list[Path]:
-    """Every directory under root (root included) that holds task.toml, sorted."""
+def find_task_dirs(root: Path) -> tuple[list[Path], list[Path]]:
+    """(every directory under root, root included, that holds task.toml; the symbolic
+    links to directories met on the way, which are not followed), both sorted."""
     root = Path(root)
     if (root / "task.toml").is_file():
-        return [root]
-    found = []
+        return [root], []
+    found, links = [], []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        links += [Path(dirpath) / d for d in dirnames if (Path(dirpath) / d).is_symlink()]
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not (Path(dirpath) / d).is_symlink())
         if "task.toml" in filenames:
             found.append(Path(dirpath))
             dirnames[:] = []
-    return sorted(found)
+    return sorted(found), sorted(links)
 
 
 def discover(*roots: Path | str) -> Discovery:
-    """Load every task under the given folders; a bad task is reported, never fatal."""
+    """Load every task under the given folders; a bad task is reported, never fatal, and so
+    are a task reached only through a symbolic link and two tasks of the same name."""
     result = Discovery()
     seen: dict[str, Path] = {}
+    names: dict[str, Path] = {}
     for root in roots:
         root = Path(root)
         if not root.exists():
             result.errors.append(TaskLoadError(root, "no such file or directory"))
             continue
-        for task_dir in find_task_dirs(root):
+        task_dirs, links = find_task_dirs(root)
+        for link in links:
+            if (link / "task.toml").is_file():
+                error = TaskLoadError(link, f"is a symbolic link to {os.path.realpath(link)}; linked task folders "
+                                            "are not followed: name the real folder, or copy the task")
+                error.task_dir = link
+                result.errors.append(error)
+        for task_dir in task_dirs:
             try:
                 task = load_task(task_dir)
             except TaskLoadError as exc:
@@ -249,6 +259,13 @@ def discover(*roots: Path | str) -> Discovery:
                     TaskLoadError(task.path, f"duplicate task name {task.id!r} (also {seen[task.id]})")
                 )
                 continue
+            package = task.config.task.name if task.config.task else None
+            if package and package in names:
+                result.errors.append(TaskLoadError(task.path / "task.toml", f"duplicate [task].name {package!r} "
+                                                   f"(also {names[package] / 'task.toml'})", "task.name"))
+                continue
             seen[task.id] = task.path
+            if package:
+                names[package] = task.path
             result.tasks.append(task)
     return result

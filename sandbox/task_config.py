@@ -174,7 +174,7 @@ class EnvironmentSection(_Lenient):
         return None if value is None else _size_to_mb(value)
 
     @model_validator(mode="after")
-    def _legacy_spellings(self) -> "EnvironmentSection":
+    def _legacy_spellings(self) -> EnvironmentSection:
         # An explicit new-style field wins over its deprecated spelling.
         given = self.model_fields_set
         if self.memory is not None and "memory_mb" not in given:

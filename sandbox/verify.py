@@ -1,48 +1,41 @@
-"""The verifier phase and the readiness probe, inside a running container."""
+"""The verifier phase and the readiness probe, inside a running container.
+
+Verification runs nothing the agent could have replaced (see ``sandbox.helper``): one
+``put_archive`` brings the helper and tests/, one argv exec of the helper clears /tests
+and /logs/verifier, moves the tests in and runs test.sh (two execs when the verifier is
+not root: the clearing needs root), and the caller reads /logs back with ``get_archive``.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import time
 from dataclasses import dataclass
 
-from sandbox.docker import DockerContainer, path_tar
-from sandbox.environment import ExecResult, InfraError
+from sandbox.environment import Environment, ExecResult, InfraError
+from sandbox.helper import (EXIT_MARK, KILL_AFTER_SEC, NOT_CLEARED, NOT_PLACED, Bundle, bundle, helper_bytes,
+                            verifier_command)
 from sandbox.images import ImageInfo
 from sandbox.task import Task
 from sandbox.task_config import Healthcheck
 
-CLEAR_VERIFIER_DIR = "rm -rf /logs/verifier && mkdir -p /logs/verifier && chmod 777 /logs/verifier"
-CLEAR_TESTS_DIR = "rm -rf /tests"
-"""Before tests/ is uploaded: a file the agent planted in /tests (a ``json.py`` that a
-Python verifier would import first) must not survive into verification."""
-RUN_TESTS = "(/tests/test.sh) > /logs/verifier/test-stdout.txt 2>&1"
 ROOT_NAMES = {"", "root", "0", "0:0", "root:root"}
-INLINE_MAX_TAR_BYTES = 64 * 1024
-"""Tests up to this size travel base64-encoded inside the command (one argument may be
-128 KiB), saving an archive upload and download per trial."""
-INLINE_UNSUPPORTED = 199
-"""Exit code of the one-shot command when the image lacks tar or base64."""
-NOT_CLEARED = 198
-"""Exit code of the one-shot command when /tests or /logs/verifier could not be emptied."""
-DUMP_LOGS = "tar -C / -cf - logs 2>/dev/null | base64"
+HOST_GRACE_SEC = 15.0
+"""How long the host waits beyond test.sh's own timeout (enforced by the helper) before giving up."""
+PREP_TIMEOUT_SEC = 120.0
 
 
 @dataclass(frozen=True)
 class VerifyOutcome:
     result: ExecResult
     timed_out: bool
-    logs_tar: bytes | None = None
-    """/logs as a tar, when the one-shot path brought it back; else download it."""
-    not_cleared: str | None = None
-    """Why /tests or /logs/verifier could not be emptied. Only the container's own
-    processes (the agent's) can cause that, so it is a verifier error, never infra,
-    and nothing found in /logs/verifier is read as a reward."""
-
-
-_no_inline_images: set[str] = set()
+    test_exit_code: int | None = None
+    """test.sh's exit code (ignored for the reward, as in Harbor; recorded for diagnosis)."""
+    failed: str | None = None
+    """Why test.sh could not be run on a clean /tests and /logs/verifier. Only the
+    container's own processes (the agent's) can cause that, so it is a verifier error,
+    never infra, and nothing found in /logs/verifier is read as a reward."""
+    failed_kind: str | None = None
 
 
 def runs_as_root(user: str | int | None, image: ImageInfo) -> bool:
@@ -50,68 +43,75 @@ def runs_as_root(user: str | int | None, image: ImageInfo) -> bool:
     return effective in ROOT_NAMES
 
 
-async def verify(container: DockerContainer, task: Task, image: ImageInfo, workdir: str | None) -> VerifyOutcome:
-    """Upload tests/ only now (the agent never saw them), clear /logs/verifier, run test.sh.
+def prepare(task: Task) -> Bundle:
+    """This verification's upload: the helper and tests/ under a fresh random folder."""
+    return bundle(task.tests_dir, helper_bytes())
 
-    /tests and /logs/verifier are emptied entirely first, so nothing the agent planted
-    there survives into verification. The exit code of test.sh is ignored, as in Harbor.
+
+async def verify(env: Environment, task: Task, image: ImageInfo, workdir: str | None,
+                 pack: Bundle | None = None, uploaded: bool = False) -> VerifyOutcome:
+    """Upload tests/ only now (the agent never saw them), clear /tests and /logs/verifier
+    entirely (nothing the agent planted there survives), run test.sh as the verifier user
+    in the workdir with its env and timeout. Its exit code is ignored for the reward.
+
+    ``pack``/``uploaded``: the bundle from ``prepare``, when the caller already put it in place.
     """
     cfg = task.config.verifier
-    if runs_as_root(cfg.user, image) and image.tag not in _no_inline_images:
-        outcome = await _one_shot(container, task, workdir)
-        if outcome is not None:
-            return outcome
-        _no_inline_images.add(image.tag)
-    cleared = await container.exec(f"{CLEAR_TESTS_DIR} && {CLEAR_VERIFIER_DIR}", timeout=60, user="0")
-    if cleared.exit_code == -1 and cleared.timed_out:
-        raise InfraError(f"task {task.id}: clearing /tests and /logs/verifier hung: {cleared.stderr}")
-    if not cleared.ok:
-        return VerifyOutcome(cleared, False, not_cleared=_not_cleared(cleared))
-    await container.upload(task.tests_dir, "/tests", executable=True)
-    result = await container.exec(RUN_TESTS, timeout=cfg.timeout_sec, user=cfg.user,
-                                  env=task.verifier_env, cwd=workdir)
-    return VerifyOutcome(result, result.timed_out)
+    pack = pack or prepare(task)
+    if not uploaded:
+        await env.put_archive(pack.tar, "/")
+    command = verifier_command(task.tests_dir)
+    bound = cfg.timeout_sec + KILL_AFTER_SEC + HOST_GRACE_SEC
+    if runs_as_root(cfg.user, image):
+        result = await env.exec_argv(pack.argv("both", cfg.timeout_sec, command), timeout=bound, user="0",
+                                     env=task.verifier_env, cwd=workdir)
+    else:
+        prep = await env.exec_argv(pack.argv("prep", cfg.timeout_sec, command), timeout=PREP_TIMEOUT_SEC,
+                                   user="0", cwd="/")
+        if not prep.ok:
+            return _failure(prep)
+        result = await env.exec_argv(pack.argv("run", cfg.timeout_sec, command), timeout=bound, user=cfg.user,
+                                     env=task.verifier_env, cwd=workdir)
+    if result.timed_out:
+        return VerifyOutcome(result, True)
+    if result.exit_code != 0:
+        return _failure(result)
+    code = _test_exit_code(result.stdout)
+    timed_out = code in (124, 137, 143) and result.duration_s >= cfg.timeout_sec * 0.98
+    return VerifyOutcome(result, timed_out, code)
 
 
-async def _one_shot(container: DockerContainer, task: Task, workdir: str | None) -> VerifyOutcome | None:
-    """Upload tests, clear /logs/verifier, run test.sh and bring /logs back, in one exec.
-
-    Returns None when this image cannot do it (no tar/base64) or the tests are large;
-    the caller then takes the archive-API path.
-    """
-    tests_tar = path_tar(task.tests_dir, "/tests", executable=True)
-    if len(tests_tar) > INLINE_MAX_TAR_BYTES:
-        return None
-    payload = base64.b64encode(tests_tar).decode()
-    cmd = (
-        f"command -v tar >/dev/null && command -v base64 >/dev/null || exit {INLINE_UNSUPPORTED}; "
-        f"{CLEAR_TESTS_DIR} && {CLEAR_VERIFIER_DIR} || exit {NOT_CLEARED}; "
-        f"printf %s {payload} | base64 -d | tar -xf - -C / || exit {INLINE_UNSUPPORTED}; "
-        f"{RUN_TESTS}; {DUMP_LOGS}"
-    )
-    cfg = task.config.verifier
-    result = await container.exec(cmd, timeout=cfg.timeout_sec, user=cfg.user, env=task.verifier_env, cwd=workdir)
-    if result.exit_code == INLINE_UNSUPPORTED and not result.timed_out:
-        return None
-    if result.exit_code == NOT_CLEARED and not result.timed_out:
-        return VerifyOutcome(result, False, not_cleared=_not_cleared(result))
-    logs_tar = None
-    if result.ok and not result.truncated:
-        try:
-            logs_tar = base64.b64decode(result.stdout)
-        except (binascii.Error, ValueError):
-            logs_tar = None
-    return VerifyOutcome(result, result.timed_out, logs_tar)
+def _test_exit_code(stdout: str) -> int | None:
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(EXIT_MARK):
+            try:
+                return int(line[len(EXIT_MARK):])
+            except ValueError:
+                return None
+    return None
 
 
-def _not_cleared(result: ExecResult) -> str:
-    return ("could not empty /tests and /logs/verifier before the verifier (did the agent leave a "
-            f"process writing there, or replace /logs?): exit {result.exit_code}: {result.stderr[-300:].strip()}")
+def _failure(result: ExecResult) -> VerifyOutcome:
+    detail = f"exit {result.exit_code}: {(result.stderr or result.stdout)[-300:].strip()}"
+    if result.timed_out:
+        return VerifyOutcome(result, False, failed=f"clearing /tests and /logs/verifier hung ({detail})",
+                             failed_kind="verifier_not_cleared")
+    if result.exit_code == NOT_CLEARED:
+        return VerifyOutcome(result, False, failed_kind="verifier_not_cleared", failed=(
+            "could not empty /tests and /logs/verifier before the verifier (did the agent leave a "
+            f"process writing there?): {detail}"))
+    if result.exit_code == NOT_PLACED:
+        return VerifyOutcome(result, False, failed_kind="verifier_not_cleared", failed=(
+            f"could not move tests/ to /tests (did the agent leave a process writing there?): {detail}"))
+    return VerifyOutcome(result, False, failed_kind="verifier_not_run", failed=(
+        "the verification helper did not run (is the workdir gone, or did the agent leave a process "
+        f"that removed the helper's files?): {detail}"))
 
 
-async def healthcheck(container: DockerContainer, check: Healthcheck, workdir: str | None) -> None:
+async def healthcheck(env: Environment, check: Healthcheck, workdir: str | None) -> None:
     """Docker HEALTHCHECK semantics: healthy at the first success; after the start
-    period, ``retries`` consecutive failures mean unhealthy.
+    period, ``retries`` consecutive failures mean unhealthy. Runs before the agent, so
+    the container is still the image's own.
 
     Raises:
         InfraError: kind "healthcheck" with the last probe's output.
@@ -120,7 +120,7 @@ async def healthcheck(container: DockerContainer, check: Healthcheck, workdir: s
     failures = 0
     last: ExecResult | None = None
     while True:
-        last = await container.exec(check.command, timeout=check.timeout_sec, cwd=workdir)
+        last = await env.exec(check.command, timeout=check.timeout_sec, cwd=workdir)
         if last.ok:
             return
         in_grace = time.monotonic() - started < check.start_period_sec

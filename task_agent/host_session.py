@@ -8,10 +8,10 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.agents import AgentContext, AgentError, AgentOutcome
-from models.messages import Usage
 from models import (
     ModelClient,
+    ModelConfigError,
+    ModelContextError,
     ModelRequestError,
     PriceTable,
     RetryPolicy,
@@ -19,6 +19,10 @@ from models import (
     UsageTracker,
     create_model,
 )
+from models.messages import Usage
+from sandbox.agents import AgentContext, AgentError, AgentOutcome
+from sandbox.environment import InfraError
+from task_agent.model_choice import ModelChoice, agent_label
 
 MAX_FILE_BYTES = 2_000_000
 WRITE_CHUNK = 48 * 1024
@@ -29,9 +33,11 @@ class ModelSettings:
     """How the parent reaches models on the agent's behalf."""
 
     task_model: str | None = None
-    """Overrides agent.py's MODEL for every call (pairings, --task-model)."""
+    """The only model the trials may call (pairings, --task-model); agent.py's MODEL is then ignored."""
     allowed_models: list[str] | None = None
-    """If set, a call for any other model fails the trial (the meta-agent may not pick it)."""
+    """Without a task model: the models a trial may call besides the MODEL its agent.py names
+    (read by the parent when the trial starts). A call for any other model fails the trial
+    as agent_error. ``scripted:`` models are served only when named here or as the task model."""
     base_url: str | None = None
     prices: PriceTable | None = None
     retry: RetryPolicy | None = None
@@ -42,8 +48,8 @@ class ModelSettings:
 class AgentSession:
     """One trial's agent process and what it has spent."""
 
-    def __init__(self, models: ModelSettings, ctx: AgentContext):
-        self.models, self.ctx = models, ctx
+    def __init__(self, models: ModelSettings, ctx: AgentContext, choice: ModelChoice):
+        self.models, self.ctx, self.choice = models, ctx, choice
         self.clients: dict[str, ModelClient] = {}
         self.usage = Usage()
         self.cost = 0.0
@@ -52,27 +58,38 @@ class AgentSession:
         self.done: dict[str, Any] | None = None
         self.lingered = False
         """It reported done but did not exit (a thread or child kept it alive) and was killed."""
-        self.write_lock = asyncio.Lock()
         self.agent_deadline = 0.0
+        self.notes: list[str] = []
+        """What the parent has to say about the run (left-out logs, a lingering agent): stderr and warnings."""
 
     def outcome(self) -> AgentOutcome:
         usage = {"input_tokens": self.usage.input_tokens, "output_tokens": self.usage.output_tokens,
                  "cache_read_tokens": self.usage.cache_read_tokens,
                  "cache_write_tokens": self.usage.cache_write_tokens,
+                 "reasoning_tokens": self.usage.reasoning_tokens,
                  "cost_usd": round(self.cost, 6), "model_calls": self.calls}
-        return AgentOutcome(model=self.model, usage=usage)
+        return AgentOutcome(model=self.model, usage=usage, warnings=[f"agent: {note}" for note in self.notes])
 
     def client(self, requested: str) -> ModelClient:
-        settings = self.models
-        name = settings.task_model or requested
-        if not name:
-            raise AgentError("agent.py sets no MODEL and no --task-model was given", "agent_config")
-        if settings.allowed_models is not None and name not in settings.allowed_models:
-            raise AgentError(f"model {name!r} is not in the allowed list {settings.allowed_models}", "model_not_allowed")
+        """The client of a model this trial may call.
+
+        Raises:
+            AgentError: The agent asked for a model it may not call, or its own MODEL
+                cannot be built (unknown provider, missing key): its fault, scored.
+            InfraError: A model the operator configured cannot be built (should have
+                failed at start-up).
+        """
+        name = self.choice.resolve(requested)
         if name not in self.clients:
-            self.clients[name] = create_model(name, role="task", tracker=settings.tracker,
-                                              base_url=settings.base_url, prices=settings.prices,
-                                              retry=settings.retry)
+            settings = self.models
+            try:
+                self.clients[name] = create_model(name, role="task", tracker=settings.tracker,
+                                                  base_url=settings.base_url, prices=settings.prices,
+                                                  retry=settings.retry)
+            except ModelConfigError as exc:
+                if name in self.choice.operator:
+                    raise InfraError(f"model {name!r}: {exc}", "model_config", retryable=False) from exc
+                raise AgentError(f"agent.py's MODEL {name!r} cannot be used: {exc}", "model_config") from exc
         self.model = name
         return self.clients[name]
 
@@ -107,17 +124,28 @@ class AgentSession:
             reply = await client.complete(request["messages"], system=request.get("system", ""),
                                           tools=request.get("tools") or [],
                                           max_tokens=int(request.get("max_tokens") or 4096),
-                                          tool_choice=request.get("tool_choice"))
+                                          tool_choice=request.get("tool_choice"),
+                                          thinking=request.get("thinking"), effort=request.get("effort"),
+                                          temperature=request.get("temperature"))
         except ScriptExhaustedError as exc:
             # Not a request the agent could fix: the test double is wrong. Fail the trial,
             # even if agent.py catches ModelError and carries on.
             raise AgentError(str(exc), "script_exhausted") from exc
+        except ModelContextError as exc:  # agent.py may shorten its conversation and go on
+            return {"ok": False, "error": str(exc), "kind": "context_window"}
         except ModelRequestError as exc:
-            return {"ok": False, "error": str(exc), "kind": "model_request"}
+            return {"ok": False, "error": self._for_agent(str(exc)), "kind": "model_request"}
         self.calls += 1
         self.usage = self.usage + reply.usage
         self.cost += reply.cost_usd
-        return {"ok": True, "result": reply.to_json()}
+        return {"ok": True, "result": {**reply.to_json(), "model": agent_label(reply.model)}}
+
+    def _for_agent(self, text: str) -> str:
+        """A scripted model's messages name its host file: the agent sees the file's name only."""
+        for name in self.choice.served.values():
+            if name.startswith("scripted:"):
+                text = text.replace(name[len("scripted:"):], agent_label(name)[len("scripted:"):])
+        return text
 
     async def _read_file(self, path: str) -> dict[str, Any]:
         result = await self.ctx.env.exec(f"head -c {MAX_FILE_BYTES} -- {_q(path)} | base64",

@@ -14,24 +14,39 @@ the time left. Tools are ``Tool`` records.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import os
-import sys
 import time
-import traceback
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
+from collections.abc import Awaitable, Callable
 
 from task_agent.atif import Trajectory
 from models.messages import Reply, ToolCall, Usage, tool_result
 
-__all__ = ["Context", "Tool", "CommandResult", "ModelError", "Reply", "ToolCall", "Usage", "tool_result"]
+__all__ = [
+    "CommandResult",
+    "Context",
+    "ContextWindowError",
+    "ModelError",
+    "Reply",
+    "Tool",
+    "ToolCall",
+    "Usage",
+    "tool_result",
+]
 
 
 class ModelError(Exception):
-    """The model rejected the request (e.g. the context is too long). The agent may recover."""
+    """The model rejected the request (bad settings, a malformed conversation). The agent may recover."""
+
+
+class ContextWindowError(ModelError):
+    """The conversation no longer fits the model's context window: shorten it (drop or summarise
+    old tool output) and call again, or stop."""
+
+
+_ERROR_KINDS = {"model_request": ModelError, "context_window": ContextWindowError}
 
 
 class ChannelError(Exception):
@@ -39,20 +54,24 @@ class ChannelError(Exception):
 
 
 class Channel:
-    """Request/response over two pipes; requests may be in flight concurrently."""
+    """Request/response over two pipes; requests may be in flight concurrently. Writes are
+    buffered, never blocking the event loop: the parent reads a bounded number at a time."""
 
     def __init__(self, read_fd: int, write_fd: int):
         for fd in (read_fd, write_fd):
             os.set_inheritable(fd, False)  # processes the agent starts must not hold the channel
-        self._read_fd, self._write = read_fd, os.fdopen(write_fd, "wb", buffering=0)
+        self._read_fd, self._write_fd = read_fd, write_fd
+        self._writer: asyncio.WriteTransport | None = None
         self._next_id = 0
         self._pending: dict[int, asyncio.Future] = {}
         self._reader: asyncio.StreamReader | None = None
         self._pump: asyncio.Task | None = None
 
     async def open(self) -> dict[str, Any]:
-        """Connect and return the parent's start message."""
+        """Say the jail is up (no agent code has run yet), then return the parent's start message."""
         loop = asyncio.get_running_loop()
+        self._writer, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(self._write_fd, "wb", buffering=0))
+        self.send({"op": "ready"})
         self._reader = asyncio.StreamReader(limit=256 * 1024 * 1024)
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(self._reader),
                                      os.fdopen(self._read_fd, "rb", buffering=0))
@@ -72,7 +91,16 @@ class Channel:
                 future.set_exception(ChannelError("the parent closed the channel"))
 
     def send(self, message: dict[str, Any]) -> None:
-        self._write.write(json.dumps(message).encode() + b"\n")
+        assert self._writer is not None
+        self._writer.write(json.dumps(message).encode() + b"\n")
+
+    async def flush(self, timeout: float = 10.0) -> None:
+        """Wait until everything sent has reached the pipe (the parent may have gone: then give up)."""
+        deadline = time.monotonic() + timeout
+        while self._writer is not None and self._writer.get_write_buffer_size() and time.monotonic() < deadline:
+            if self._writer.is_closing():
+                return
+            await asyncio.sleep(0.01)
 
     async def call(self, op: str, **params: Any) -> Any:
         self._next_id += 1
@@ -81,9 +109,8 @@ class Channel:
         self.send({"id": self._next_id, "op": op, **params})
         response = await future
         if not response.get("ok"):
-            if response.get("kind") == "model_request":
-                raise ModelError(response.get("error", "model error"))
-            raise ChannelError(response.get("error", "refused"))
+            error = _ERROR_KINDS.get(response.get("kind"), ChannelError)
+            raise error(response.get("error", "refused"))
         return response.get("result")
 
 
@@ -137,14 +164,30 @@ class Model:
 
     async def complete(self, messages: list[dict[str, Any]], *, system: str = "",
                        tools: list[dict[str, Any]] | None = None, max_tokens: int = 4096,
-                       tool_choice: str | None = None) -> Reply:
-        """One model turn. tool_choice: None or "auto" (the model decides), "any" (it must
-        call a tool), "none" (it must not), or a tool's name (it must call that one)."""
+                       tool_choice: str | None = None, thinking: str | int | None = None,
+                       effort: str | None = None, temperature: float | None = None) -> Reply:
+        """One model turn.
+
+        tool_choice: None or "auto" (the model decides), "any" (it must call a tool), "none"
+        (it must not), or a tool's name (it must call that one).
+        thinking: None (the API's default), "adaptive" (the model decides how much to think),
+        "off", or a budget of thinking tokens (at least 1024, below max_tokens, which counts
+        them). Anthropic models only; other APIs ignore it. A thinking model with tools must
+        get its thinking blocks back: append ``reply.content`` unchanged, as run() does.
+        effort: None, or "low" | "medium" | "high" | "xhigh" | "max" (both APIs); "none" |
+        "minimal" (OpenAI only).
+        temperature: OpenAI-compatible models only.
+
+        Raises:
+            ContextWindowError: the conversation no longer fits the model's context window.
+            ModelError: the model refused the request (e.g. a setting it does not take).
+        """
         self._record_inputs(messages, system)
         data = await self._channel.call("complete", model=self.name, messages=messages, system=system,
-                                        tools=tools or [], max_tokens=max_tokens, tool_choice=tool_choice)
+                                        tools=tools or [], max_tokens=max_tokens, tool_choice=tool_choice,
+                                        thinking=thinking, effort=effort, temperature=temperature)
         reply = Reply.from_json(data)
-        self._trajectory.agent(reply)
+        self._trajectory.agent(reply, effort=effort)
         self._seen_messages = len(messages)
         return reply
 
@@ -201,66 +244,3 @@ class Context:
     def observe(self, results: list[dict[str, Any]]) -> None:
         """Record tool results in the trajectory (also done automatically on the next model call)."""
         self.trajectory.observe(results)
-
-
-def load_agent(path: Path):
-    spec = importlib.util.spec_from_file_location("agent", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["agent"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-async def _main(read_fd: int, write_fd: int, agent_path: Path) -> int:
-    channel = Channel(read_fd, write_fd)
-    start = await channel.open()
-    status, error = "ok", None
-    trajectory = None
-    try:
-        module = load_agent(agent_path)
-        model_name = start.get("task_model") or getattr(module, "MODEL", "")
-        trajectory = Trajectory(Path(start["trajectory_path"]), session_id=start["session_id"],
-                                agent_name="harness-climb", agent_version=start.get("agent_version", ""),
-                                model_name=model_name)
-        ctx = Context(
-            instruction=start["instruction"],
-            env=Environment(channel),
-            model=Model(channel, model_name, trajectory),
-            trajectory=trajectory,
-            deadline=time.monotonic() + float(start.get("timeout_sec") or 1e9),
-            workdir=start.get("workdir"),
-            skills_dir=start.get("skills_dir"),
-        )
-        await module.run(ctx)
-    except BaseException as exc:  # everything the agent does wrong is reported, then we exit non-zero
-        status = "error"
-        error = "".join(traceback.format_exception(exc))[-4000:]
-        print(error, file=sys.stderr)
-    finally:
-        if trajectory is not None:
-            trajectory.finalize({"status": status})
-    channel.send({"op": "done", "status": status, "error": error})
-    return 0 if status == "ok" else 1
-
-
-def _cap_memory() -> None:
-    """Cap the address space before agent.py loads; children inherit it and, without
-    capabilities, cannot raise it."""
-    import resource
-
-    megabytes = int(os.environ.get("CLIMB_AGENT_MEMORY_MB", "0") or 0)
-    if megabytes > 0:
-        limit = megabytes * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
-def main() -> None:
-    read_fd, write_fd, agent_path = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
-    _cap_memory()
-    sys.exit(asyncio.run(_main(read_fd, write_fd, agent_path)))
-
-
-if __name__ == "__main__":
-    main()

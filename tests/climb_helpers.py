@@ -93,8 +93,9 @@ def meta_script(path: Path, experiments: list[list[dict]]) -> str:
     return f"scripted:{path}"
 
 
-def judge_script(path: Path, verdicts: list[bool]) -> str:
-    responses = [{"tool_calls": [{"name": "verdict", "arguments": {
+def judge_script(path: Path, verdicts: list[bool | dict]) -> str:
+    """The judge's answers in order: a verdict per bool; a dict is a raw scripted response (an error)."""
+    responses = [v if isinstance(v, dict) else {"tool_calls": [{"name": "verdict", "arguments": {
         "worthwhile": v, "reason": "general" if v else "task-specific"}}]} for v in verdicts]
     path.write_text(json.dumps(responses))
     return f"scripted:{path}"
@@ -111,3 +112,16 @@ def climb_config(repo: Path, meta: str, task: str, judge: str, **overrides) -> C
     )
     values.update(overrides)
     return ClimbConfig(**values)
+
+
+def simulated_config(tmp_path: Path, experiments: list[list[dict]], judge: list[bool | dict] | None = None,
+                     **overrides) -> ClimbConfig:
+    """A climb on a fresh repo whose trials are simulated (tests/fakes/trials.py): no Docker, seconds.
+
+    The meta model replays ``experiments``; the judge answers ``judge`` in order (all worthwhile by
+    default); the task model is never called, since no agent runs."""
+    repo = make_repo(tmp_path)
+    values = dict(stop=StopConfig(max_experiments=len(experiments)), pause_initial_sec=0.01, pause_max_sec=0.02)
+    values.update(overrides)
+    return climb_config(repo, meta_script(tmp_path / "meta.json", experiments), "scripted:unused",
+                        judge_script(tmp_path / "judge.json", [True] * 8 if judge is None else judge), **values)

@@ -48,10 +48,12 @@ def leftover_containers(client, run_id: str) -> list[str]:
 
 
 @pytest.fixture
-def runner(docker_client, image_cache):
-    """A TrialRunner with a unique run id; the test fails if any container of it survives."""
+async def runner(docker_client, image_cache):
+    """A TrialRunner with a unique run id; the test fails if any container of it survives
+    (once the removals it started in the background are done)."""
     run_id = f"test-{secrets.token_hex(3)}"
     runner = TrialRunner(docker_client, image_cache, run_id,
                          TrialConfig(max_attempts=2, retry_backoff_sec=0.05))
     yield runner
+    await runner.drain()
     assert leftover_containers(docker_client, run_id) == []

@@ -22,7 +22,8 @@ def make_task(
     root: Path,
     name: str,
     *,
-    toml: str = "[agent]\ntimeout_sec = 60\n[verifier]\ntimeout_sec = 30\n[environment]\nnetwork_mode = \"no-network\"\n",
+    toml: str = ("[agent]\ntimeout_sec = 60\n[verifier]\ntimeout_sec = 30\n"
+                 "[environment]\nnetwork_mode = \"no-network\"\n"),
     instruction: str = "Write the word hello into /app/out.txt.",
     dockerfile: str | None = BASE_DOCKERFILE,
     test_sh: str | None = PASS_IF_HELLO,

@@ -107,7 +107,7 @@ async def test_agent_py_can_force_a_tool_call_through_the_jail(tmp_path, runner,
     task = load_task(make_task(tmp_path, "hello"))
     forcing = tmp_path / "agent.py"
     forcing.write_text(AGENT_PY.read_text().replace(
-        "tools=tools, max_tokens=MAX_TOKENS)", "tools=tools, max_tokens=MAX_TOKENS, tool_choice='any')"))
+        "thinking=THINKING, effort=EFFORT)", "thinking=THINKING, effort=EFFORT, tool_choice='any')"))
     assert "tool_choice='any'" in forcing.read_text(), "agent.py's model call changed: update this test"
     fake_llm_server.enqueue(message_body(text="", tool_uses=[
         {"id": "toolu_a", "name": "run_shell", "input": {"command": "echo hello > /app/out.txt"}}]))

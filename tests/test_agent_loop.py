@@ -167,14 +167,14 @@ async def test_a_killed_agent_leaves_its_trajectory(tmp_path, runner):
 
 async def test_task_model_overrides_agent_model(tmp_path, runner):
     agent_file = tmp_path / "agent.py"
-    agent_file.write_text(AGENT_PY.read_text().replace('MODEL = "anthropic:claude-sonnet-4-5"',
+    agent_file.write_text(AGENT_PY.read_text().replace('MODEL = "anthropic:claude-sonnet-5-5"',
                                                        'MODEL = "anthropic:claude-opus-4-1"'))
     task = load_task(make_task(tmp_path, "hello"))
     model = script(tmp_path, [{"text": "done"}])
     result, trial_dir = await run_one(tmp_path, runner, task, model, agent_file)
     assert result.status == TrialStatus.OK and result.model == model
     doc = json.loads((trial_dir / "agent" / "trajectory.json").read_text())
-    assert doc["agent"]["model_name"] == model
+    assert doc["agent"]["model_name"] == "scripted:script.json"  # the agent is told the script's name, not its path
 
 
 async def test_without_a_jail_the_same_channel_works(tmp_path, runner):

@@ -1,6 +1,7 @@
 """The house rules: which package and which room of meta/ may import which.
 
-Arrows go meta -> task_agent -> sandbox and meta/task_agent -> models, never back up; the pure
+Arrows go meta -> task_agent -> sandbox and meta/task_agent -> models, never back up; everyone may
+use durable (stdlib-only file writes), which imports nothing of ours; the pure
 rooms of meta/ (decide, ledger, workspace) touch no sandbox, model, Docker or SDK code; what
 the jail runs is stdlib-only; and no two files import each other, however indirectly.
 """
@@ -8,6 +9,7 @@ the jail runs is stdlib-only; and no two files import each other, however indire
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -16,7 +18,9 @@ import pytest
 from task_agent.jail import RUNTIME_FILES
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("sandbox", "task_agent", "models", "meta")
+PACKAGES = ("sandbox", "task_agent", "models", "meta", "durable")
+LEAVES = {"durable"}
+"""Imported by anyone, importing nothing of ours."""
 OURS = set(PACKAGES)
 THIRD_PARTY_IO = {"docker", "anthropic", "openai", "requests", "urllib3", "httpx", "harbor"}
 PURE_ROOMS = ("decide", "ledger", "workspace")
@@ -90,11 +94,16 @@ def test_every_file_is_seen():
 
 
 def test_sandbox_imports_nothing_of_ours():
-    assert _violations(lambda m, t: _top(m) == "sandbox" and _top(t) in OURS - {"sandbox"}) == []
+    assert _violations(lambda m, t: _top(m) == "sandbox" and _top(t) in OURS - {"sandbox"} - LEAVES) == []
 
 
 def test_models_imports_nothing_of_ours():
-    assert _violations(lambda m, t: _top(m) == "models" and _top(t) in OURS - {"models"}) == []
+    assert _violations(lambda m, t: _top(m) == "models" and _top(t) in OURS - {"models"} - LEAVES) == []
+
+
+def test_leaves_import_nothing_of_ours_and_only_the_stdlib():
+    allowed = set(sys.stdlib_module_names) | LEAVES
+    assert _violations(lambda m, t: _top(m) in LEAVES and _top(t) not in allowed) == []
 
 
 def test_task_agent_never_imports_meta():
@@ -116,7 +125,8 @@ def test_what_the_jail_runs_is_stdlib_only():
 def test_the_lazy_models_package_loads_no_sdk_in_a_fresh_interpreter():
     import subprocess
 
-    code = "import sys, models.messages, task_agent.runtime; print(sorted(m for m in sys.modules if m.split('.')[0] in ('anthropic', 'openai', 'pydantic', 'httpx')))"
+    code = ("import sys, models.messages, task_agent.runtime; print(sorted(m for m in sys.modules "
+            "if m.split('.')[0] in ('anthropic', 'openai', 'pydantic', 'httpx')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -166,3 +176,33 @@ def test_no_two_files_import_each_other_even_indirectly():
         if node not in state:
             visit(node, [node])
     assert cycles == []
+
+
+def test_the_command_line_loads_only_the_parser_until_a_command_runs():
+    """`climb ... --help` must stay fast (bench/cli_startup.py): no Docker, SDK, pydantic or rich."""
+    import subprocess
+
+    heavy = ("docker", "anthropic", "openai", "pydantic", "rich", "httpx", "matplotlib", "requests")
+    code = ("import sys, meta.cli.main as m; m.build_parser().parse_args(['run', 'tasks']); "
+            f"print(sorted({{n.split('.')[0] for n in sys.modules}} & set({heavy!r})))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_readme_layout_names_every_module():
+    """The README's layout listing is the tree: every module of a package or room, and no other."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index("```\nsandbox/"):]
+    block = block[:block.index("```", 4)]
+    listed: dict[str, set[str]] = {}
+    folder = top = ""
+    for line in block.splitlines():
+        head = line.split()[0] if line.strip() else ""
+        if head.endswith("/") and not line.startswith(" "):
+            top = folder = head.rstrip("/")
+        elif head.endswith("/") and line.startswith("  "):
+            folder = f"{top}/{head.rstrip('/')}"
+        listed.setdefault(folder, set()).update(re.findall(r"\b(\w+\.py)\b", line))
+    for pkg in [*PACKAGES, *(f"meta/{room}" for room in ROOM_MAY_IMPORT)]:
+        actual = {p.name for p in (ROOT / pkg).glob("*.py") if p.name != "__init__.py"}
+        assert listed.get(pkg, set()) - {"__init__.py"} == actual, f"README layout of {pkg}/"

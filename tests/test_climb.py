@@ -11,7 +11,19 @@ from meta.climb.loop import Climb
 from meta.climb.setup import build_context
 from meta.ledger.store import Ledger
 from meta.proposer.reach import ToolRefused
-from tests.climb_helpers import BASE_PROMPT, FIX, answer, climb_config, edit, judge_script, make_repo, meta_script, task_script
+from meta.proposer.transcript import TRANSCRIPT_FILE
+from tests.atif_check import check_atif
+from tests.climb_helpers import (
+    BASE_PROMPT,
+    FIX,
+    answer,
+    climb_config,
+    edit,
+    judge_script,
+    make_repo,
+    meta_script,
+    task_script,
+)
 from models import RetryPolicy
 from tests.conftest import leftover_containers
 from tests.fakes.clock import FakeClock
@@ -28,7 +40,7 @@ async def test_keep_discard_invalid_crash_overfit(tmp_path, docker_client):
              "check work, and remember a known answer"),
         edit(BASE_PROMPT, f"{BASE_PROMPT} {FIX}", "ask the agent to check its work"),
         edit("async def run(ctx: Context) -> None:", "async def run(ctx: Context) -> None\n", "broken syntax"),
-        edit('MODEL = "anthropic:claude-sonnet-4-5"', 'MODEL = "anthropic:claude-opus-4-5"', "a bigger model"),
+        edit('MODEL = "anthropic:claude-sonnet-5-5"', 'MODEL = "anthropic:claude-opus-5-5"', "a bigger model"),
         edit("MAX_TOKENS = 4096", "MAX_TOKENS = 4096  # tokens per reply", "document MAX_TOKENS"),
         [{"tool_calls": [{"name": "write_file", "arguments": {"path": "task_agent/runtime.py", "content": "x = 1\n"}}]},
          {"tool_calls": [{"name": "finish", "arguments": {"description": "tweak the runtime", "hypothesis": "h",
@@ -49,7 +61,7 @@ async def test_keep_discard_invalid_crash_overfit(tmp_path, docker_client):
     assert rows[1].delta > 0.5  # the overfit edit did raise the train score
     assert rows[2].delta > 0.5 and rows[5].delta == 0.0
     assert "6 experiments" in rows[-1].description
-    assert state.phase == "done" and state.incumbent.commit == rows[2].commit
+    assert state.phase == "done" and state.incumbent.commit.startswith(rows[2].commit)  # results.tsv: short
     assert FIX in ctx.workspace.agent_source()  # the kept edit is the incumbent; later ones were reverted
     assert state.final["heldout"]["final"]["mean"] == 1.0 and state.final["heldout"]["baseline"]["mean"] == 0.0
     assert state.final["heldout"]["change"] == 1.0 and state.final["heldout"]["final"]["se"] == 0.0
@@ -68,8 +80,16 @@ async def test_keep_discard_invalid_crash_overfit(tmp_path, docker_client):
     # Every experiment records its task model; the kept one is followed by a held-out run.
     assert {e["task_model"] for e in events if e["gate"] == "static"} == {config.task_model}
     assert [e["exp"] for e in ledger.events("heldout")] == [0, 2]
-    assert rows[2].heldout_score == rows[5].heldout_score == 1.0
+    assert rows[2].heldout_score == 1.0 and rows[5].heldout_score is None  # only a keep changes it
     assert leftover_containers(docker_client, run_id) == []
+    # Every experiment, whatever became of it, kept the conversation that proposed it.
+    for row in rows[1:-1]:
+        doc = json.loads((tmp_path / "run" / "experiments" / f"exp-{row.exp:04d}" / TRANSCRIPT_FILE).read_text())
+        check_atif(doc)
+        assert doc["final_metrics"]["extra"]["proposal"]["description"] == row.description
+    assert {r.status for r in rows[1:-1]} == {"overfit", "keep", "crash", "invalid", "discard"}
+    turns = [e for e in ledger.events("meta_turn") if e["exp"] == 2]
+    assert [t["turn"] for t in turns] == [1, 2, 3] and turns[1]["tools"][0].startswith("edit_agent: ")
     with pytest.raises(ToolRefused):  # the whole benchmark folder, index files included
         ctx.reach.check("tasks")
     assert ctx.reach.check("task_agent/agent.py").is_file()
@@ -146,10 +166,10 @@ class StopAfterFirstExperiment:
     def __init__(self, run_dir):
         self.run_dir = run_dir
 
-    def on_event(self, event, climb):
+    def on_event(self, event):
         pass
 
-    def on_row(self, row, climb):
+    def on_row(self, row):
         if row.exp == 1:
             (self.run_dir / "STOP").write_text("enough\n")
 
@@ -161,7 +181,8 @@ async def test_stop_file_ends_the_climb_at_the_next_safe_point(tmp_path):
     config = climb_config(repo, meta_script(tmp_path / "meta.json", experiments), task_script(tmp_path / "task.json"),
                           judge_script(tmp_path / "judge.json", [True]), stop={"max_experiments": 5})
     run_dir = tmp_path / "run"
-    ctx = build_context(config, run_dir, f"climb-t4-{secrets.token_hex(2)}", resume=False, view=StopAfterFirstExperiment(run_dir))
+    ctx = build_context(config, run_dir, f"climb-t4-{secrets.token_hex(2)}", resume=False,
+                        view=StopAfterFirstExperiment(run_dir))
     assert (run_dir / "state.json").exists()  # resumable from the first moment, even mid-baseline
     await Climb(ctx).run()
     rows = Ledger(run_dir).rows()
@@ -177,12 +198,12 @@ class ProvideTheBaseImageOnPause:
     def __init__(self, client, tag):
         self.client, self.tag = client, tag
 
-    def on_event(self, event, climb):
+    def on_event(self, event):
         if event["kind"] == "pause":
             repo, tag = self.tag.split(":")
             self.client.images.get("climb-base:bookworm").tag(repo, tag)
 
-    def on_row(self, row, climb):
+    def on_row(self, row):
         pass
 
 

@@ -93,7 +93,7 @@ def test_first_ctrl_c_finishes_the_step_then_stops(tmp_path, docker_client):
     wait_for(lambda: any(e["kind"] == "proposal" and e.get("exp") == 1 for e in events(run_dir)), 240,
              "experiment 1 to be proposed")
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=300)
+    _out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     rows = Ledger(run_dir).rows()
     assert [(r.exp, r.status) for r in rows] == [(0, "baseline"), (1, "keep"), (1, "stop")]
@@ -123,11 +123,12 @@ def test_run_without_api_key_fails_in_seconds_naming_the_variable(tmp_path):
     repo = make_repo(tmp_path)
     started = time.monotonic()
     proc = subprocess.run([CLIMB, "run", str(repo / "tasks"), "--repo", str(repo), "--meta-model",
-                           "anthropic:claude-opus-4-5", "--out", str(tmp_path / "run")],
+                           "anthropic:claude-opus-5-5", "--out", str(tmp_path / "run")],
                           capture_output=True, text=True, timeout=60,
                           env={k: v for k, v in os.environ.items() if "ANTHROPIC" not in k})
     assert proc.returncode == 3
     assert "ANTHROPIC_API_KEY" in proc.stderr and "ANTHROPIC_BASE_URL" in proc.stderr
+    assert "--meta-base-url" in proc.stderr  # the meta model's server has its own flag
     assert time.monotonic() - started < 20
     assert not (tmp_path / "run").exists()  # nothing written before the check
     # Scripted meta and judge, but agent.py's own MODEL needs a key: that fails up front too,
@@ -138,6 +139,7 @@ def test_run_without_api_key_fails_in_seconds_naming_the_variable(tmp_path):
                           capture_output=True, text=True, timeout=60,
                           env={k: v for k, v in os.environ.items() if "ANTHROPIC" not in k})
     assert proc.returncode == 3 and "ANTHROPIC_API_KEY" in proc.stderr, proc.stderr
+    assert "--base-url" in proc.stderr and "--meta-base-url" not in proc.stderr  # the task model's flag
     assert not (tmp_path / "run2" / "state.json").exists()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,16 @@ def test_static_checks():
     assert "fixed" in model_violation(new, old, ["a:y"], fixed=True)
     assert (task_model(None, old), task_model("b:z", old), task_model(None, "")) == ("a:x", "b:z", None)
     assert task_model(None, "MODEL = pick()\n") == COMPUTED
+
+
+def test_gate_0_treats_a_thinking_settings_edit_like_any_other_edit():
+    baseline = (Path(__file__).resolve().parents[1] / "task_agent" / "agent.py").read_text()
+    edited = baseline.replace("THINKING = None", 'THINKING = "adaptive"').replace("EFFORT = None", 'EFFORT = "high"')
+    assert edited != baseline, "agent.py's THINKING/EFFORT levers moved: update this test"
+    assert compile_error(edited, "agent.py") is None
+    for fixed, allowed in ((False, None), (True, None), (False, ["a:x"])):
+        assert model_violation(edited, baseline, allowed, fixed=fixed) is None  # MODEL did not change
+    assert scoring_reference(edited, baseline) is None
 
 
 def test_an_edit_that_names_the_scoring_files_is_refused():
@@ -109,37 +120,23 @@ def test_suite_se_never_reads_single_trials_as_noise_free():
     assert "0.500 ± n/a" in format_table({"train": row}) and "0.750 ± 0.100" in format_table({"train": row})
 
 
-def test_unpriced_models_are_named_and_a_price_file_fixes_it(tmp_path):
-    from types import SimpleNamespace
-
-    from meta.climb.setup import unpriced_warning
-    from models import PriceTable
-
-    workspace = SimpleNamespace(agent_source=lambda: 'MODEL = "anthropic:claude-sonnet-9"\n')
-    config = ClimbConfig(tasks=[tmp_path], repo=tmp_path, meta_model="anthropic:claude-opus-4-5")
-    warning = unpriced_warning(config, PriceTable(), workspace)
-    assert len(warning) == 1 and "anthropic:claude-sonnet-9" in warning[0] and "--prices" in warning[0]
-    prices = tmp_path / "prices.toml"
-    prices.write_text('[claude-sonnet-9]\ninput = 3.0\noutput = 15.0\n')
-    assert unpriced_warning(config, PriceTable.load(prices), workspace) == []
-
-
 # ---------------------------------------------------------------- the loop's safe points (a real context)
 
 
-def _climb(tmp_path, **overrides):
-    """A climb set up on a small repo (Docker is only connected to, nothing runs)."""
+def _climb(tmp_path, *, docker: bool = False, **overrides):
+    """A climb set up on a small repo; its trials simulated, or on Docker (connected to, nothing runs)."""
     from meta.climb.loop import Climb
     from meta.climb.setup import build_context
-    from tests.climb_helpers import climb_config, make_repo
+    from tests.climb_helpers import FIX, climb_config, make_repo
+    from tests.fakes.trials import SimulatedTrials, solves_when
 
     repo = make_repo(tmp_path)
     config = climb_config(repo, "scripted:unused", "scripted:unused", "scripted:unused", **overrides)
-    ctx = build_context(config, tmp_path / "run", "climb-units", resume=False)
+    trials = None if docker else SimulatedTrials(solves_when(FIX))
+    ctx = build_context(config, tmp_path / "run", "climb-units", resume=False, trials=trials)
     return Climb(ctx)
 
 
-@pytest.mark.docker
 def test_stop_conditions_plateau_hours_and_budget_warnings(tmp_path):
     from models.messages import Usage
 
@@ -160,7 +157,29 @@ def test_stop_conditions_plateau_hours_and_budget_warnings(tmp_path):
     assert climb.should_stop() == "time budget of 1 h used"
 
 
-@pytest.mark.docker
+async def test_a_meta_agent_that_stops_using_tools_is_booked_meta_failed_once(tmp_path):
+    import json
+
+    from meta.climb.experiment import run_experiment
+    from meta.decide.records import IncumbentRecord
+    from meta.proposer.session import MAX_IDLE_REPLIES
+
+    meta = tmp_path / "meta.json"
+    meta.write_text(json.dumps([{"text": "I would improve the prompt.",
+                                 "usage": {"input_tokens": 6000, "output_tokens": 40}}] * 10))
+    climb = _climb(tmp_path, meta_model=f"scripted:{meta}")
+    climb.state.incumbent = climb.ctx.snapshot(climb.ctx.workspace.head())
+    climb.state.record = IncumbentRecord({})
+    await run_experiment(climb, 1)
+    (row,) = climb.ctx.ledger.rows()
+    assert row.status == "meta_failed" and row.tokens == MAX_IDLE_REPLIES * 6040
+    assert f"{MAX_IDLE_REPLIES} replies in a row without a tool call" in row.description
+    assert climb.ctx.tracker.total(role="meta").calls == MAX_IDLE_REPLIES
+    assert climb.ctx.ledger.events("gate") == []  # nothing was gated: the reason is said once, in the row
+    (proposal,) = climb.ctx.ledger.events("proposal")
+    assert proposal["finished"] is False and proposal["turns"] == MAX_IDLE_REPLIES
+
+
 def test_low_disk_prunes_old_trials_then_stops(tmp_path):
     climb = _climb(tmp_path, min_free_gb=1e9)  # no disk is that big: always under pressure
     run_dir = climb.ctx.run_dir
@@ -172,11 +191,16 @@ def test_low_disk_prunes_old_trials_then_stops(tmp_path):
     assert (run_dir / "experiments" / "exp-0003" / "agent" / "agent-stdout.txt").exists()
     pruned = climb.ctx.ledger.events("disk_pruned")
     assert len(pruned) == 1 and pruned[0]["freed_mb"] >= 0
-    # Docker's data root (image and container growth) is watched too, since the daemon is local.
-    assert climb.ctx.docker_root == Path(climb.ctx.client.info()["DockerRootDir"])
 
 
 @pytest.mark.docker
+def test_docker_data_root_is_watched_for_disk_space(tmp_path):
+    # Image and container growth count too, since the daemon is local.
+    climb = _climb(tmp_path, docker=True)
+    assert climb.ctx.docker_root == Path(climb.ctx.client.info()["DockerRootDir"])
+    assert climb.free_gb() <= shutil.disk_usage(climb.ctx.docker_root).free / 1e9
+
+
 async def test_infra_dominated_batches_pause_and_rerun_then_long_outages_stop(tmp_path):
     from meta.climb.evaluation import InfraBatchError
     from models import ModelAuthError
@@ -228,6 +252,15 @@ def test_run_options_set_the_keep_level_and_an_explicit_held_out_list(tmp_path):
     default = config_from_args(build_parser().parse_args(["run", str(repo / "tasks"), "--repo", str(repo),
                                                           "--meta-model", "scripted:x"]))
     assert default.decide.alpha == 0.2 and default.split.heldout is None and default.split.heldout_fraction == 0.2
+    assert (default.meta_thinking.thinking, default.meta_thinking.effort) == ("adaptive", None)
+    assert default.judge_settings == default.meta_thinking and default.meta_max_turns == 40
+    tuned = config_from_args(build_parser().parse_args([
+        "run", str(repo / "tasks"), "--repo", str(repo), "--meta-model", "scripted:x", "--meta-thinking", "4096",
+        "--meta-effort", "high", "--judge-thinking", "off", "--meta-max-turns", "12"]))
+    assert tuned.meta_thinking.settings() == {"thinking": 4096, "effort": "high"}
+    assert tuned.judge_settings.settings() == {"thinking": "off", "effort": "high"} and tuned.meta_max_turns == 12
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "t", "--meta-model", "m", "--meta-thinking", "lots"])
 
 
 def test_a_bad_held_out_list_fails_before_any_worktree_exists(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from meta.cli.climb import config_from_args
 from meta.cli.parsers import build_parser
 from meta.climb.config import ClimbConfig
-from meta.climb.setup import SetupError
+from meta.climb.errors import SetupError
 from meta.cli.envs import env_choice
 from sandbox.backends import EnvChoice
 from sandbox.harbor_backend import HarborBackend, HarborEnvConfig, HarborUnavailable, parse_options
@@ -32,11 +32,18 @@ def test_specs_and_options_parse_or_say_what_is_expected():
         env_choice(Namespace(env="dockr", env_option=None))
 
 
+def test_options_that_would_mount_host_folders_into_the_sandbox_are_refused():
+    for option in ("auto_mounting=true", 'mounts=[{"type": "bind", "source": "/", "target": "/host"}]'):
+        with pytest.raises(SetupError, match="host folders are never mounted"):
+            env_choice(Namespace(env="harbor:docker", env_option=[option]))
+    assert EnvChoice.from_args("harbor:docker", ["auto_mounting=false"]).harbor is not None
+
+
 @pytest.mark.harbor
 def test_an_unknown_provider_or_plugin_is_named_with_the_known_types():
-    with pytest.raises(HarborUnavailable, match="harbor:nosuch.*built-in types: .*daytona.*docker"):
+    with pytest.raises(HarborUnavailable, match=r"harbor:nosuch.*built-in types: .*daytona.*docker"):
         HarborBackend(HarborEnvConfig.parse("harbor:nosuch"), "x").env_class()
-    with pytest.raises(HarborUnavailable, match="harbor:no.such.module:Env"):
+    with pytest.raises(HarborUnavailable, match=r"harbor:no\.such\.module:Env"):
         HarborBackend(HarborEnvConfig.parse("harbor:no.such.module:Env"), "x").env_class()
 
 

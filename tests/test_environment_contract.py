@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 
@@ -13,6 +14,12 @@ from tests.conftest import leftover_containers
 pytestmark = pytest.mark.docker
 
 IMAGE = "climb-base:bookworm"
+
+
+@pytest.fixture
+def exec_share(box) -> int:
+    """Agent commands one trial's environment runs at once (the rest wait in its queue)."""
+    return box.spec.execs_at_once
 
 
 @pytest.fixture
@@ -121,3 +128,58 @@ async def test_teardown_is_fast_and_leaves_nothing(docker_client):
     await container.remove()  # idempotent
     assert time.monotonic() - started < 5  # a graceful stop would wait 10 s
     assert leftover_containers(docker_client, run_id) == []
+
+
+async def test_exec_argv_runs_no_shell_and_no_path_lookup(box):
+    await box.exec("printf '#!/bin/sh\\necho wrapped\\n' > /usr/local/bin/id && chmod 755 /usr/local/bin/id")
+    assert (await box.exec("id")).stdout == "wrapped\n"  # bash -c looks up PATH: the agent's
+    result = await box.exec_argv(["/usr/bin/id", "-u"])
+    assert (result.exit_code, result.stdout) == (0, "0\n")
+    result = await box.exec_argv(["/bin/echo", "$HOME", ";", "id"])
+    assert (result.exit_code, result.stdout) == (0, "$HOME ; id\n")  # no shell: arguments stay words
+    with pytest.raises(ValueError, match="absolute"):
+        await box.exec_argv(["true"])
+    missing = await box.exec_argv(["/nonexistent/helper"])
+    # Docker's exec API says 126; a backend whose exec goes through a shell's exec (Harbor's) says 127.
+    assert missing.exit_code in (126, 127) and "no such file" in (missing.stdout + missing.stderr).lower()
+
+
+async def test_archives_in_and_out_run_nothing_in_the_container(box, tmp_path):
+    # Wrappers that would record being run: neither archive call may trigger them.
+    for tool in ("tar", "cat", "sh", "bash", "base64"):
+        await box.exec(f"printf '#!/bin/dash\\necho {tool} >> /ran\\nexec /usr/bin/{tool} \"$@\"\\n' > "
+                       f"/usr/local/bin/{tool} && chmod 755 /usr/local/bin/{tool}")
+    await box.exec_argv(["/usr/bin/rm", "-f", "/ran"])  # creating the wrappers ran the bash one
+    await box.write_file("/data/x.txt", b"payload")
+    assert await box.get_archive("/data", lambda stream: b"payload" in b"".join(stream))
+    assert await box.read_file("/data/x.txt") == b"payload"
+    with pytest.raises(FileNotFoundError):
+        await box.get_archive("/no/such/path", lambda stream: None)
+    ran = await box.exec_argv(["/usr/bin/test", "-e", "/ran"])
+    assert ran.exit_code == 1
+
+
+async def test_audit_capabilities(box):
+    await box.exec("echo x > /usr/local/bin/newcmd && rm /usr/bin/base64 && echo y >> /etc/hostname.bak; "
+                   "nohup sleep 777 >/dev/null 2>&1 &")
+    changes = {(c.path, c.kind.value) for c in await box.changes()}
+    assert {("/usr/local/bin/newcmd", "added"), ("/usr/bin/base64", "deleted")} <= changes
+    assert "/usr" not in {path for path, _ in changes}  # a folder holding changes is not itself one
+    assert (await box.stat("/bin")).link_target == "/usr/bin" and await box.stat("/no/such") is None
+    assert any("sleep 777" in p for p in await box.processes())
+    assert not any("sleep 14400" in p for p in await box.processes())  # the main process is not listed
+    assert await box.running()
+
+
+async def test_agent_commands_are_bounded_per_container(box, exec_share):
+    """A trial's commands beyond its share wait in its own queue (the share is TrialConfig.execs_at_once)."""
+    spans = []
+    started = time.monotonic()
+    results = await asyncio.gather(*(box.exec("date +%s.%N; sleep 1; date +%s.%N", timeout=30)
+                                     for _ in range(exec_share * 2)))
+    for result in results:
+        begin, end = (float(x) for x in result.stdout.split())
+        spans.append((begin, end))
+    most = max(sum(1 for b, e in spans if b <= t < e) for t, _ in spans)
+    assert most <= exec_share
+    assert time.monotonic() - started >= 2  # two rounds, not one

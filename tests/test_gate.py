@@ -336,14 +336,18 @@ async def test_an_unreachable_judge_is_an_error_not_a_verdict(tmp_path, tasks):
                    baseline_source=BASELINE)
 
 
-async def test_gate_on_a_real_workspace_diff(tmp_path, tasks):
-    repo = tmp_path / "repo"
+def _repo_with_baseline(repo):
     (repo / "task_agent").mkdir(parents=True)
     (repo / "task_agent" / "agent.py").write_text(BASELINE)
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
     subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init"],
                    cwd=repo, check=True)
+
+
+async def test_gate_on_a_real_workspace_diff(tmp_path, tasks):
+    repo = tmp_path / "repo"
+    _repo_with_baseline(repo)
     ws = Workspace.create(repo, tmp_path / "run", "g1")
     base = ws.head()
     ws.write_agent(BASELINE.replace("MAX_TURNS = 40", 'MAX_TURNS = 40\nOUT = "/app/results/summary.csv"'))

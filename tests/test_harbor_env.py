@@ -1,9 +1,20 @@
 """Our Environment contract, run against a Harbor environment (harbor:docker).
 
 The contract tests are the very ones ``test_environment_contract`` runs against our own
-Docker containers, imported here so both backends answer to one suite. No-network
-isolation is the one item Harbor's Docker environment cannot give offline; its
-preflight must refuse such a task instead (tested below).
+Docker containers, imported here so both backends answer to one suite. Those left out
+do not apply, and why:
+
+- ``test_no_network_really_has_no_network``: Harbor's Docker environment cannot isolate
+  offline (its egress sidecar comes from a registry), so the box is public; its
+  preflight must refuse a no-network task instead (tested below);
+- ``test_archives_in_and_out_run_nothing_in_the_container``: a provider offers only its
+  exec, which starts the sandbox's own shell; archives are packed by the sandbox's tar
+  (the README says so);
+- ``test_audit_capabilities``: a provider has no diff of its sandbox against the image,
+  so a Harbor environment is not ``Auditable`` (tested below: trials say the audit is
+  unavailable);
+- ``test_teardown_is_fast_and_leaves_nothing``: made for our containers;
+  ``test_stop_is_fast_and_leaves_nothing`` below is its Harbor twin.
 """
 
 from __future__ import annotations
@@ -15,14 +26,17 @@ import docker
 import pytest
 
 from sandbox.docker import LABEL_RUN
+from sandbox.environment import Auditable
 from sandbox.harbor_backend import HarborBackend, HarborEnvConfig
 from sandbox.task import load_task
 from tests.harbor_helpers import harbor_ready  # noqa: F401 - fixture
 from tests.helpers import make_task
 from tests.test_environment_contract import (  # noqa: F401 - collected here against the harbor box
+    test_agent_commands_are_bounded_per_container,
     test_bash_semantics,
     test_download_skips_links_escaping_the_folder,
     test_env_cwd_user,
+    test_exec_argv_runs_no_shell_and_no_path_lookup,
     test_exit_codes_and_streams_are_data,
     test_memory_limit_enforced,
     test_output_is_captured_whole,
@@ -49,6 +63,11 @@ def _leftovers(run_id: str) -> list[str]:
 
 
 @pytest.fixture
+def exec_share(box) -> int:
+    return box.execs_at_once
+
+
+@pytest.fixture
 async def box(tmp_path, harbor_ready):  # noqa: F811
     task = load_task(make_task(tmp_path / "tasks", "box", toml=BOX_TOML,
                                dockerfile="FROM climb-base:bookworm\n"))
@@ -72,6 +91,14 @@ async def test_stop_is_fast_and_leaves_nothing(tmp_path, harbor_ready):  # noqa:
     await backend.stop(started.env)
     assert time.monotonic() - began < 8  # without an init process, compose waits 10 s for sleep
     assert _leftovers(run_id) == []
+
+
+async def test_no_audit_and_no_host_folder_inside(box):
+    assert not isinstance(box, Auditable)  # trials record the audit as unavailable
+    # Harbor's Docker environment can bind /logs to this host's folders; ours never asks it to.
+    mounts = await box.exec("cat /proc/self/mountinfo")
+    assert mounts.ok and " / / " in mounts.stdout  # the listing is real: it shows the root
+    assert [line for line in mounts.stdout.splitlines() if " /logs" in line] == []
 
 
 PLUGIN = "harbor:tests.fakes.harbor_plugin:PublicOnlyDocker"
@@ -105,7 +132,8 @@ async def test_argv_exec_archives_both_ways_and_liveness(tmp_path, harbor_ready)
                 info.size, info.mode = len(data), 0o644
                 tar.addfile(info, io.BytesIO(data))
         await env.put_archive(buf.getvalue(), "/opt")  # 100 KiB: through the provider's own copy
-        assert (await env.exec("cat /opt/drop/one.txt; echo; stat -c %s /opt/drop/big.bin")).stdout.split() == ["1", "102400"]
+        listing = await env.exec("cat /opt/drop/one.txt; echo; stat -c %s /opt/drop/big.bin")
+        assert listing.stdout.split() == ["1", "102400"]
 
         def names(chunks) -> list[str]:
             with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as tar:

@@ -32,7 +32,7 @@ async def test_a_provider_failure_is_an_infra_error_naming_the_environment():
 async def test_a_command_that_never_started_is_infra_not_a_failed_command():
     # What `docker compose exec` prints when the container is gone: no frame at all.
     gone = Provider(SimpleNamespace(stdout="service \"main\" is not running", stderr=None, return_code=1))
-    with pytest.raises(InfraError, match="did not start .*not running"):
+    with pytest.raises(InfraError, match=r"did not start .*not running"):
         await HarborEnvironment(gone, "harbor:docker t").exec("echo hi", timeout=5)
 
 

@@ -59,9 +59,9 @@ def test_task_data_in_the_agent_refuses_the_export_unless_allowed(tmp_path, caps
     agent = tmp_path / "agent.py"
     agent.write_text(LEAKY_EDIT)
     code, _, err = _export(tmp_path, capsys, str(agent), "--tasks", str(scan_tasks))
-    assert code == 2 and not (tmp_path / "out").exists()
+    assert code == 2 and not (tmp_path / "out").exists() and "refused" in err
     code, _, err = _export(tmp_path, capsys, str(agent), "--tasks", str(scan_tasks), "--allow-leaks")
-    assert code == 0
+    assert code == 0 and "exported WITH" in err
     record = json.loads((tmp_path / "out" / "climbed_agent" / "export.json").read_text())
     assert record["leak_scan"]["ok"] is False
     assert {(f["task"], f["kind"]) for f in record["leak_scan"]["findings"]} >= {("extract-emails", "task_name")}
@@ -162,7 +162,7 @@ def test_harbor_runs_the_exported_agent_rewards_one_and_zero(tmp_path, capsys, s
     assert set(results) == set(TASKS), run.stdout[-2000:]
     rewards = {name: r["verifier_result"]["rewards"]["reward"] for name, (r, _) in results.items()}
     assert rewards == {"extract-emails": 1.0, "env-merge": 0.0}
-    for name, (result, trial_dir) in results.items():
+    for result, trial_dir in results.values():
         assert result["exception_info"] is None, result["exception_info"]
         context = result["agent_result"]
         assert (context["n_input_tokens"], context["n_output_tokens"]) == (200, 20)

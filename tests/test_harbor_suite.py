@@ -25,7 +25,8 @@ from sandbox.docker import LABEL_RUN
 from sandbox.results import TrialStatus
 from sandbox.task import load_task
 from sandbox.trial import TrialConfig, TrialSpec
-from tests.climb_helpers import BASE_PROMPT, FIX, climb_config, edit, git, judge_script, make_repo, meta_script, task_script
+from tests.climb_helpers import (BASE_PROMPT, FIX, climb_config, edit, git, judge_script, make_repo, meta_script,
+                                 task_script)
 from tests.harbor_helpers import harbor_ready, public_copies  # noqa: F401 - fixture
 from tests.helpers import make_task
 
@@ -98,7 +99,7 @@ async def test_a_short_scripted_climb_through_harbor_docker_completes(tmp_path, 
         env=EnvChoice(name="harbor:docker"), split={"heldout": ["count-03"]})
     run_id = f"hclimb-{secrets.token_hex(2)}"
     ctx = build_context(config, tmp_path / "run", run_id, resume=False)
-    assert ctx.evaluator.runner.backend is not None and ctx.evaluator.runner.backend.name == "harbor:docker"
+    assert ctx.evaluator.trials.runner.engine == "harbor:docker"
     state = await Climb(ctx).run()
     rows = Ledger(tmp_path / "run").rows()
     assert [r.exp for r in rows] == [0, 1, 1] and rows[0].status == "baseline" and rows[-1].status == "stop"
@@ -107,4 +108,6 @@ async def test_a_short_scripted_climb_through_harbor_docker_completes(tmp_path, 
     results = [json.loads(p.read_text()) for p in (tmp_path / "run").rglob("result.json")]
     assert results and all(r["status"] == "ok" for r in results)
     assert all((Path(r["trial_dir"]) / ".harbor").is_dir() for r in results)  # each ran on Harbor's environment
+    # No tamper audit on a Harbor engine (a provider has no diff against the image): said, not faked.
+    assert all(not r["tamper"]["available"] and "cannot list" in r["tamper"]["note"] for r in results)
     assert _leftovers(run_id) == []

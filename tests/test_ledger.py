@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import pytest
@@ -42,6 +42,17 @@ def test_rows_round_trip_exactly(tmp_path):
     assert Ledger(tmp_path).rows() == [FULL, sparse]
     line = (tmp_path / "results.tsv").read_text().splitlines()[2]
     assert line == "4\t\tcrash\t\t\t\t\t\t\t\t\t\tagent.py raised at import"
+
+
+def test_rows_are_written_for_people(tmp_path):
+    """Short hashes and rounded statistics (the exact values stay in events.jsonl)."""
+    ledger = Ledger(tmp_path)
+    ledger.append_row(row(1, "keep", commit="0123abcd" * 5, train_score=2 / 3, train_se=0.0312345, delta=-0.00001,
+                          p_or_bound=0.0004997501249375312, heldout_score=0.55559, cost_usd=0.0123456789))
+    line = (tmp_path / "results.tsv").read_text().splitlines()[1].split("\t")
+    assert line[:9] == ["1", "0123abcd01", "keep", "0.6667", "0.0312", "0.0", "0.0005", "0.5556", ""]
+    assert line[9] == "0.012346"
+    assert ledger.rows()[0].commit == "0123abcd01"
 
 
 def test_descriptions_are_flattened_to_one_cell(tmp_path):
@@ -129,7 +140,7 @@ def test_a_foreign_header_or_corrupt_middle_line_is_an_error(tmp_path):
     ledger = Ledger(other)
     with (other / "results.tsv").open("a") as f:
         f.write("garbage\n")
-    with pytest.raises(LedgerError, match="results.tsv:2"):
+    with pytest.raises(LedgerError, match=r"results\.tsv:2"):
         ledger.rows()
 
 
@@ -140,8 +151,8 @@ class _Decision:
 
 
 def test_events_are_json_lines_with_time_exp_and_kind(tmp_path):
-    clock = iter([datetime(2025, 5, 1, 12, 0, tzinfo=timezone.utc),
-                  datetime(2025, 5, 1, 12, 1, tzinfo=timezone.utc)])
+    clock = iter([datetime(2025, 5, 1, 12, 0, tzinfo=UTC),
+                  datetime(2025, 5, 1, 12, 1, tzinfo=UTC)])
     ledger = Ledger(tmp_path, now=lambda: next(clock))
     first = ledger.append_event("resume", note="line\nbreak \u2028 kept", path=Path("/x"))
     ledger.append_event("decision", exp=4, decision=_Decision("keep", {"a": [1.0]}), tags={"b", "a"})
@@ -172,7 +183,7 @@ def test_state_is_replaced_atomically(tmp_path):
     assert ledger.load_state() == {"exp": 4, "incumbent": "ef01"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.tsv", "state.json"]
     # A crash between writing the temporary file and the rename leaves the old state readable.
-    (tmp_path / "state.json.tmp").write_text('{"exp": 5, "inc')
+    (tmp_path / ".state.json.tmp").write_text('{"exp": 5, "inc')
     assert Ledger(tmp_path).load_state() == {"exp": 4, "incumbent": "ef01"}
     (tmp_path / "state.json").write_text("[1, 2]")
     with pytest.raises(LedgerError, match="not a JSON object"):
@@ -230,6 +241,6 @@ def test_summary_limits_and_empty(tmp_path):
 def test_events_file_with_corrupt_middle_line_is_an_error(tmp_path):
     ledger = Ledger(tmp_path)
     (tmp_path / "events.jsonl").write_text('{"kind": "a"}\nnot json\n{"kind": "b"}\n')
-    with pytest.raises(LedgerError, match="events.jsonl:2"):
+    with pytest.raises(LedgerError, match=r"events\.jsonl:2"):
         ledger.events()
     assert json.loads((tmp_path / "events.jsonl").read_text().splitlines()[0]) == {"kind": "a"}

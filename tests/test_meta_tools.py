@@ -45,7 +45,7 @@ def world(tmp_path):
 
 
 def test_reach_allows_workspace_and_train_trials(world):
-    run, ws, reach, _ = world
+    _run, _ws, reach, _ = world
     assert "PROMPT" in read_text(reach.check("task_agent/agent.py"))
     assert reach.check("experiments/exp-0001/batch-01/trials/t1/result.json").is_file()
 
@@ -96,7 +96,7 @@ async def test_proposer_tools(world):
         await proposer.spot_check(["heldout-task"])
     with pytest.raises(ToolRefused, match="needs 3 trials; 2 left"):
         await proposer.spot_check(["train-task"], repeats=3)
-    with pytest.raises(ToolRefused, match="not .git"):
+    with pytest.raises(ToolRefused, match=r"not \.git"):
         await proposer.write_file(".git/hooks/pre-commit", "evil")
 
 

@@ -10,64 +10,84 @@ import pytest
 
 from models.messages import Usage
 from models import ModelConfigError, Price, PriceTable, UsageTracker
+from models.pricing import unpriced
 
 MILLION = Usage(input_tokens=1_000_000)
+# Below every long-context tier (200k prompt tokens), so the base price applies.
+TENTH = Usage(input_tokens=100_000)
 
 
 @pytest.mark.parametrize(
     ("model", "input_price"),
     [
-        ("anthropic:claude-sonnet-4-5", 3.0),
-        ("anthropic:claude-sonnet-4-5-20250929", 3.0),
-        ("claude-opus-4-5", 5.0),
-        ("anthropic:claude-opus-4-1", 15.0),
+        # current models, as the SDKs list them (genai-prices' data)
+        ("anthropic:claude-opus-5-5", 4.0),
+        ("anthropic:claude-opus-5", 5.0),
+        ("anthropic:claude-sonnet-5-5", 2.0),
+        ("anthropic:claude-haiku-5-5", 0.1),
+        ("openai:gpt-5.5", 5.0),
+        ("openai:gpt-6-sol", 2.0),
+        # dated snapshots price like their family
+        ("anthropic:claude-sonnet-5-5-20261101", 2.0),
         ("anthropic:claude-haiku-4-5-20251001", 1.0),
-        ("openai:gpt-5", 1.25),
-        ("openai:gpt-5-mini", 0.25),
-        ("openai:gpt-4o-mini-2024-07-18", 0.15),
-        ("openai:gpt-4.1", 2.0),
+        ("anthropic:claude-opus-4-5-20251101", 5.0),
+        ("openai:gpt-5.5-2026-04-23", 5.0),
+        ("openai:gpt-5.4-mini-2026-03-17", 0.75),
+        # a bare id, as in a price file's key
+        ("claude-opus-5", 5.0),
         ("scripted:/tmp/anything.json", 0.0),
     ],
 )
-def test_default_prices(model, input_price):
-    assert PriceTable().cost(model, MILLION) == pytest.approx(input_price)
+def test_prices_of_current_models_and_snapshots(model, input_price):
+    assert PriceTable().cost(model, TENTH) == pytest.approx(input_price / 10)
 
 
 def test_every_component_is_priced():
-    usage = Usage(
-        input_tokens=1_000_000,
-        output_tokens=1_000_000,
-        cache_read_tokens=1_000_000,
-        cache_write_tokens=1_000_000,
-    )
-    assert PriceTable().cost("anthropic:claude-opus-4-5", usage) == pytest.approx(5 + 25 + 0.5 + 6.25)
+    usage = Usage(input_tokens=100_000, output_tokens=100_000, cache_read_tokens=100_000,
+                  cache_write_tokens=100_000)
+    # uncached input, output, cache reads and 5-minute cache writes, each at its own rate
+    assert PriceTable().cost("anthropic:claude-opus-5", usage) == pytest.approx((5 + 25 + 0.5 + 6.25) / 10)
+
+
+def test_long_context_is_priced_per_call():
+    # Sonnet 4.5 costs $3/M up to 200k prompt tokens and $6/M beyond, decided per call.
+    assert PriceTable().cost("anthropic:claude-sonnet-4-5", Usage(input_tokens=100_000)) == pytest.approx(0.3)
+    assert PriceTable().cost("anthropic:claude-sonnet-4-5", Usage(input_tokens=300_000)) == pytest.approx(1.8)
 
 
 def test_unknown_models_have_no_price():
     table = PriceTable()
-    assert table.lookup("openai:my-local-llama") is None
-    assert table.cost("anthropic:claude-sonnet-4-5-turbo", MILLION) is None  # not a dated snapshot
+    assert table.lookup("openai:my-local-llama") is None and table.source("openai:my-local-llama") is None
+    assert table.cost("anthropic:claude-opus-9-9", MILLION) is None
+    assert PriceTable(database=False).lookup("anthropic:claude-opus-5") is None
+    assert unpriced(["openai:my-local-llama", "anthropic:claude-opus-5", "openai:my-local-llama", ""],
+                    table) == ["openai:my-local-llama"]
 
 
-def test_overrides_from_a_dict_and_defaults_for_cache_prices():
+def test_overrides_win_and_an_explicit_zero_is_a_price():
     table = PriceTable().with_overrides(
-        {"my-local-llama": {"input": 0.5, "output": 1.0}, "gpt-5": Price(input=9, output=9)}
+        {"my-local-llama": {"input": 0.5, "output": 1.0}, "openai:gpt-5.5": Price(input=9, output=9),
+         "smollm2-135m": {"input": 0, "output": 0}}
     )
     usage = Usage(input_tokens=1_000_000, cache_read_tokens=1_000_000)
     assert table.cost("openai:my-local-llama", usage) == pytest.approx(1.0)  # cache read defaults to input
-    assert table.cost("openai:gpt-5", MILLION) == pytest.approx(9)
-    assert PriceTable().cost("openai:gpt-5", MILLION) == pytest.approx(1.25)  # the default is untouched
+    assert table.cost("openai:gpt-5.5", MILLION) == pytest.approx(9)
+    assert table.cost("anthropic:smollm2-135m", MILLION) == 0.0 and table.lookup("openai:smollm2-135m")
+    assert table.source("openai:gpt-5.5") == "the price file"
+    assert table.source("anthropic:claude-opus-5").startswith("genai-prices ")
+    assert PriceTable().cost("openai:gpt-5.5", TENTH) == pytest.approx(0.5)  # the database is untouched
 
 
 def test_overrides_from_toml_and_json_files(tmp_path):
     toml = tmp_path / "prices.toml"
-    toml.write_text('["claude-opus-4-6"]\ninput = 5.0\noutput = 25.0\ncache_read = 0.5\ncache_write = 6.25\n')
-    assert PriceTable.load(toml).cost("anthropic:claude-opus-4-6", MILLION) == pytest.approx(5.0)
+    toml.write_text('["claude-opus-4-6"]\ninput = 7.0\noutput = 25.0\ncache_read = 0.5\ncache_write = 6.25\n')
+    assert PriceTable.load(toml).cost("anthropic:claude-opus-4-6", MILLION) == pytest.approx(7.0)
     js = tmp_path / "prices.json"
-    js.write_text(json.dumps({"gpt-4o": {"input": 1, "output": 2}}))
+    js.write_text(json.dumps({"openai:my-local-llama": {"input": 1, "output": 2}}))
     table = PriceTable.load(js)
-    assert table.cost("openai:gpt-4o", MILLION) == pytest.approx(1)
-    assert table.cost("openai:gpt-5", MILLION) == pytest.approx(1.25)
+    assert table.cost("openai:my-local-llama", MILLION) == pytest.approx(1)
+    assert table.lookup("anthropic:my-local-llama") is None  # the provider-qualified key is that provider's only
+    assert table.cost("openai:gpt-6-sol", TENTH) == pytest.approx(0.2)
 
 
 def test_bad_override_names_the_file_and_model(tmp_path):

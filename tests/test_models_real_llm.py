@@ -17,7 +17,7 @@ from sandbox.task import load_task
 from sandbox.trial import TrialSpec, new_trial_id
 from task_agent.host import HarnessAgent, ModelSettings
 from models.messages import STOP_REASONS, Reply, tool_result
-from models import RetryPolicy, UsageTracker, create_model
+from models import ModelContextError, RetryPolicy, UsageTracker, create_model
 from tests.atif_check import check_atif
 from tests.fakes.llama_server import running_llama_server
 from tests.helpers import make_task
@@ -126,6 +126,37 @@ async def test_short_conversation_with_a_tool(llama_url, provider):
     totals = tracker.total(role="task", model=name)
     assert totals.calls == 2 and totals.usage.output_tokens > 0 and totals.cost_usd == 0
     assert tracker.unpriced_models() == {name}  # a local model has no price: flagged, not guessed
+
+
+# What a server that does not know a setting must do with it: ignore it and answer.
+SETTINGS = {"anthropic": [{"thinking": "adaptive", "effort": "low"}, {"thinking": 1024, "effort": "max"},
+                          {"thinking": "off"}],
+            "openai": [{"effort": "high", "temperature": 0.2, "thinking": "adaptive"}, {"effort": "none"}]}
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "openai"])
+async def test_thinking_settings_are_harmless_to_a_server_that_ignores_them(llama_url, provider):
+    name = f"{provider}:smollm2-135m"
+    model = create_model(name, base_url=base_url_for(provider, llama_url),
+                         retry=RetryPolicy(max_attempts=2, base_delay=0.1, request_timeout=120))
+    try:
+        for settings in SETTINGS[provider]:
+            max_tokens = 1040 if isinstance(settings.get("thinking"), int) else 16
+            reply = await model.complete(HISTORY, system=SYSTEM, tools=TOOLS, max_tokens=max_tokens, **settings)
+            assert_valid(reply, name)
+    finally:
+        await model.aclose()
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "openai"])
+async def test_a_real_context_overflow_is_a_typed_error(llama_url, provider):
+    model = create_model(f"{provider}:smollm2-135m", base_url=base_url_for(provider, llama_url),
+                         retry=RetryPolicy(max_attempts=1, request_timeout=120))
+    try:
+        with pytest.raises(ModelContextError, match="context size"):
+            await model.complete([{"role": "user", "content": "word " * 9000}], max_tokens=16)
+    finally:
+        await model.aclose()
 
 
 def small_agent(tmp_path: Path) -> Path:

@@ -86,8 +86,16 @@ def test_families_and_labels():
     assert model_family("openai:Qwen/Qwen2.5-7B-Instruct") == "qwen"
     assert model_family("scripted:/x/a.meta.json") == model_family("scripted:/y/a.task.json") == "a"
     labels = model_labels(["scripted:/x/a.json", "scripted:/y/a.json", "anthropic:claude-haiku-4-5"])
-    assert labels == {"scripted:/x/a.json": "a", "scripted:/y/a.json": "a-2",
+    assert labels == {"scripted:/x/a.json": "x-a", "scripted:/y/a.json": "y-a",
                       "anthropic:claude-haiku-4-5": "claude-haiku-4-5"}
+    # Each label comes from its own id: no counters that could be mistaken for another model's name.
+    assert model_labels(["openai:smol", "openai:smol", "openai:smol2"]) == {"openai:smol": "smol",
+                                                                          "openai:smol2": "smol2"}
+    assert model_labels(["scripted:/m/smol.json", "openai:smol", "openai:smol-2"]) == {
+        "scripted:/m/smol.json": "m-smol", "openai:smol": "openai-smol", "openai:smol-2": "smol-2"}
+    assert model_labels(["openai:a__b"]) == {"openai:a__b": "a_b"}  # "__" separates a cell name's parts
+    same = model_labels(["openai:x y", "openai:x?y"])  # different ids, the same once made folder-safe
+    assert len(set(same.values())) == 2 and all(v.startswith("openai-x-y-") for v in same.values())
 
 
 def test_cells_share_the_split_and_vary_the_sampling_seed(tmp_path):
@@ -125,6 +133,17 @@ def test_cli_arguments_make_the_config(tmp_path):
     args = build_parser().parse_args(["pairings", str(repo / "tasks"), "--meta", "a:b", "--task", "c:d"])
     with pytest.raises(SetupError, match="budget"):
         config_from(args)
+
+
+def test_a_budgeted_study_refuses_to_start_while_a_model_has_no_price(tmp_path, capsys, fake_llm_server):
+    repo = make_repo(tmp_path)
+    argv = ["pairings", str(repo / "tasks"), "--repo", str(repo), "--meta", "anthropic:claude-opus-5-5",
+            "--task", "anthropic:claude-haiku-5-5,openai:smollm2-135m", "--budget-usd", "5",
+            "--meta-base-url", fake_llm_server.url, "--base-url", fake_llm_server.url, "--out", str(tmp_path / "p")]
+    assert main(argv) == 3
+    err = capsys.readouterr().err
+    assert "openai:smollm2-135m (task)" in err and "--prices" in err and "claude-haiku-5-5" not in err
+    assert fake_llm_server.requests == [] and not (tmp_path / "p").exists()
 
 
 def test_resume_refuses_to_change_the_study(tmp_path, capsys):
@@ -215,7 +234,8 @@ def test_pairings_matrix_report_and_resume_after_kill(tmp_path, docker_client):
     assert by_pair[("b.meta.json", "b.task.json")]["lift"] == 1.0
     assert by_pair[("a.meta.json", "b.task.json")]["lift"] == 0.0
     assert by_pair[("b.meta.json", "a.task.json")]["keeps"] == 0
-    assert all(r["baseline_train"] == 0.0 and r["experiments"] == 2 and r["same_family"] == (Path(r["meta"]).name[0] == Path(r["task"]).name[0])
+    assert all(r["baseline_train"] == 0.0 and r["experiments"] == 2
+               and r["same_family"] == (Path(r["meta"]).name[0] == Path(r["task"]).name[0])
                for r in data["matrix"])
     assert data["family_summary"]["same_family"] == {"cells": 2, "lift": 1.0, "lift_se": 0.0}
     assert data["family_summary"]["cross_family"]["lift"] == 0.0

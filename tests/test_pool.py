@@ -18,19 +18,26 @@ pytestmark = pytest.mark.docker
 
 
 class CountingAgent:
-    """Solves 'good' tasks, crashes on 'bad' ones, and records peak concurrency."""
+    """Solves 'good' tasks, crashes on 'bad' ones, and records peak concurrency.
+
+    Every trial waits until ``full`` trials have been running at once (then none waits again),
+    so the pool is seen at its limit without guessing how long a trial takes."""
 
     name = "counting"
 
-    def __init__(self):
+    def __init__(self, full: int):
         self.active = 0
         self.peak = 0
+        self.full = full
+        self.filled = asyncio.Event()
 
     async def run(self, ctx):
         self.active += 1
         self.peak = max(self.peak, self.active)
+        if self.active >= self.full:
+            self.filled.set()
         try:
-            await asyncio.sleep(0.3)
+            await asyncio.wait_for(self.filled.wait(), 60)
             if ctx.task.id.startswith("bad"):
                 raise RuntimeError("boom")
             await ctx.env.exec("echo hello > /app/out.txt")
@@ -40,8 +47,9 @@ class CountingAgent:
 
 
 async def test_suite_of_ten_at_concurrency_four(tmp_path, runner):
-    tasks = [load_task(make_task(tmp_path / "tasks", name)) for name in ("good-a", "good-b", "bad-c", "good-d", "good-e")]
-    agent = CountingAgent()
+    names = ("good-a", "good-b", "bad-c", "good-d", "good-e")
+    tasks = [load_task(make_task(tmp_path / "tasks", name)) for name in names]
+    agent = CountingAgent(full=4)
     suite = await run_suite(tasks, agent, runner, tmp_path / "run", repeats=2, concurrency=4)
     assert len(suite.results) == 10
     assert agent.peak == 4
@@ -118,7 +126,8 @@ async def test_cancellation_while_containers_start_leaves_none(tmp_path, runner,
 
 async def test_mixed_agents_in_one_batch_keep_their_tags(tmp_path, runner):
     task = load_task(make_task(tmp_path, "t"))
-    requests = [TrialRequest(task, 0, OracleAgent(), "candidate"), TrialRequest(task, 0, CountingAgent(), "incumbent")]
+    requests = [TrialRequest(task, 0, OracleAgent(), "candidate"),
+                TrialRequest(task, 0, CountingAgent(full=1), "incumbent")]
     suite = await run_trials(requests, runner, tmp_path / "run", semaphore=asyncio.Semaphore(2))
     assert suite.tags == ["candidate", "incumbent"]
     assert [r.agent for r in suite.results] == ["oracle", "counting"]

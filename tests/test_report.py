@@ -31,7 +31,7 @@ from sandbox.results import TrialResult, TrialStatus, write_result
 from tests.climb_helpers import BASE_PROMPT, FIX, answer, climb_config, edit, git, judge_script, make_repo, meta_script
 
 TASKS = [f"count-{i:02d}" for i in range(12)]
-SECTIONS = ("Result", "Running best", "All experiments", "Task × experiment", "Kept edits",
+SECTIONS = ("Result", "Running best", "All experiments", "Task × experiment", "Kept edits", "Every experiment",
             "Spend, trials and time", "What still fails")
 GIVE_UP = ["I could not find the magic number.", "Gave up: the input file is missing."]
 
@@ -105,7 +105,7 @@ def test_charts_hold_the_expected_series(fixture_run, tmp_path):
     assert [(x, y) for x, y in best["kept"]] == [(2.0, 0.8)]
     assert [x for x, _ in best["overfit (gate refused)"]] == [1.0]
     assert [x for x, _ in best["discarded"]] == [3.0]
-    assert [x for x, _ in best["invalid / crash (not scored)"]] == [4.0]
+    assert [x for x, _ in best["invalid / crash / meta failed (not scored)"]] == [4.0]
     assert best["incumbent, train"][0] == (0.0, 0.0) and best["incumbent, train"][-1] == (4.0, 0.8)
     assert best["incumbent, held-out"][0] == (0.0, 0.0) and best["incumbent, held-out"][-1] == (4.0, 1.0)
     assert best["final, held-out (head to head)"] == [(4.5, 1.0)]  # drawn after the last experiment
@@ -113,7 +113,9 @@ def test_charts_hold_the_expected_series(fixture_run, tmp_path):
 
     heat = report.charts["heatmap"].data
     assert heat["exps"] == [0, 1, 2, 3, 4] and len(heat["tasks"]) == 10
-    column = lambda j: {t: row[j] for t, row in zip(heat["tasks"], heat["cells"])}
+    def column(j):
+        return {t: row[j] for t, row in zip(heat["tasks"], heat["cells"])}
+
     assert set(column(0).values()) == {0.0}  # the baseline failed everything
     assert {t for t, v in column(2).items() if v == 0.0} == set(stuck)
     assert None in column(3).values() and 0.0 in column(3).values()  # stopped at the spot stage
@@ -121,11 +123,11 @@ def test_charts_hold_the_expected_series(fixture_run, tmp_path):
 
     trials = report.charts["trials"].data
     assert trials["labels"] == ["base", "1", "2", "3", "4", "final"]
-    decide = [sum(counts) for counts in zip(*(c for s, c in trials.items() if s.startswith("decide: ")))]
+    decide = [sum(counts) for counts in zip(*(c for s, c in trials.items() if s.startswith("deciding: ")))]
     assert all(n > 0 for n in decide[1:4]) and decide[4] == 0
-    assert trials["decide: spot"][3] > 0 and trials["decide: full"][3] == 0  # exp 3 stopped at the spot stage
-    assert report.charts["stage_time"].data["seconds"]["decide: spot"] > 0
-    assert "proposal" in report.charts["stage_time"].data["seconds"]
+    assert trials["deciding: first look"][3] > 0 and trials["deciding: full suite"][3] == 0  # exp 3: stopped early
+    assert report.charts["stage_time"].data["seconds"]["deciding: first look"] > 0
+    assert "proposal (meta-agent)" in report.charts["stage_time"].data["seconds"]
     assert report.charts["spend"].data["hours"]  # at least one role's cumulative spend
     for chart in report.charts.values():
         assert chart.path.parent == tmp_path and chart.path.stat().st_size > 5000
@@ -140,13 +142,20 @@ def test_html_has_every_section_and_is_self_contained(fixture_run, tmp_path):
     for title in SECTIONS:
         assert f"<h2>{title}</h2>" in html
     assert html.count('src="data:image/png;base64,') == 5 and 'src="http' not in html
+    assert html.count('<image href="data:image/png;base64,') == 1  # the heatmap, under its links
+    # Every experiment, whatever its status, links to the meta-agent's conversation that proposed it.
+    for exp in (1, 2, 3, 4):
+        assert f'href="transcripts/exp-{exp:04d}.html"' in html
+        assert "Meta-agent, experiment" in (tmp_path / "transcripts" / f"exp-{exp:04d}.html").read_text()
+    assert "permutation p" in html and "perm_p" not in html and "simpler than the incumbent" in html
     assert "agents that verify their output before stopping fail less" in html  # the hypothesis
     assert '<span class="add">+' in html and FIX in html  # the kept diff
     assert "paired delta" in html and "worthwhile" in html  # decision statistics and the judge's verdict
+    assert "<th>tokens</th>" in html and "<th>of which thinking</th>" in html  # spend in tokens beside USD
     assert "FAIL: expected" in html and all(message in html for message in GIVE_UP)
     assert sorted(p.name for p in tmp_path.glob("report-*.png")) == [
-        "report-heatmap.png", "report-running_best.png", "report-spend.png", "report-stage_time.png",
-        "report-trials.png"]
+        "report-heatmap.png", "report-progress.png", "report-running_best.png", "report-spend.png",
+        "report-stage_time.png", "report-trials.png"]
 
 
 @pytest.mark.docker

@@ -9,7 +9,6 @@ from sandbox.reward import RewardError, headline, parse_reward
 from sandbox.results import TrialStatus
 from sandbox.task import load_task
 from sandbox.trial import TrialSpec, new_trial_id
-from sandbox.verify import INLINE_MAX_TAR_BYTES
 from tests.helpers import BASE_DOCKERFILE, USER_DOCKERFILE, make_task
 
 
@@ -77,7 +76,8 @@ class PlantingAgent:
 
 @pytest.mark.docker
 async def test_planted_reward_does_not_survive(tmp_path, runner):
-    task = load_task(make_task(tmp_path, "t", test_sh="#!/bin/bash\nls -A /logs/verifier | grep -v test-stdout.txt > /tmp/seen\n"
+    task = load_task(make_task(tmp_path, "t", test_sh="#!/bin/bash\n"
+                               "ls -A /logs/verifier | grep -v test-stdout.txt > /tmp/seen\n"
                                "[ -s /tmp/seen ] && echo 0.5 > /logs/verifier/reward.txt "
                                "|| echo 0 > /logs/verifier/reward.txt\n"))
     spec = TrialSpec(task, 0, new_trial_id(task, 0), tmp_path / "run" / "t")
@@ -98,11 +98,11 @@ class TestsPlanter:
 
 
 @pytest.mark.docker
-@pytest.mark.parametrize("path", ["one exec (root)", "archive upload (root, big tests)", "archive upload (image USER)"])
+@pytest.mark.parametrize("path", ["root", "root, big tests", "image USER"])
 async def test_file_planted_in_tests_does_not_survive(tmp_path, runner, path):
     files = {"tests/verify.py": "import json\njson.dump({'reward': 0}, open('/logs/verifier/reward.json', 'w'))\n"}
     if "big" in path:
-        files["tests/big.txt"] = "x" * (INLINE_MAX_TAR_BYTES + 1)
+        files["tests/big.txt"] = "x" * 300_000
     task = load_task(make_task(tmp_path, "t", dockerfile=USER_DOCKERFILE if "USER" in path else BASE_DOCKERFILE,
                                test_sh="#!/bin/bash\npython3 /tests/verify.py\n", files=files))
     spec = TrialSpec(task, 0, new_trial_id(task, 0), tmp_path / "run" / "t")
@@ -111,7 +111,7 @@ async def test_file_planted_in_tests_does_not_survive(tmp_path, runner, path):
 
 
 class LogsBreaker:
-    """Replaces /logs with a file, so /logs/verifier cannot be recreated for the verifier."""
+    """Replaces /logs with a file holding a reward, hoping the verifier cannot recreate it."""
 
     name = "logs-breaker"
 
@@ -122,14 +122,14 @@ class LogsBreaker:
 
 @pytest.mark.docker
 @pytest.mark.parametrize("dockerfile", [BASE_DOCKERFILE, USER_DOCKERFILE], ids=["root", "image-user"])
-async def test_verifier_dir_the_agent_broke_is_a_scored_verifier_error(tmp_path, runner, dockerfile):
+async def test_logs_the_agent_broke_are_rebuilt_and_flagged(tmp_path, runner, dockerfile):
+    """The helper (root, the parent's own binary) rebuilds /logs; test.sh's own reward counts."""
     task = load_task(make_task(tmp_path, "t", dockerfile=dockerfile,
-                               test_sh="#!/bin/bash\necho 1 > /logs/verifier/reward.txt\n"))
+                               test_sh="#!/bin/bash\necho 0 > /logs/verifier/reward.txt\n"))
     spec = TrialSpec(task, 0, new_trial_id(task, 0), tmp_path / "run" / "t")
     result = await runner.run(spec, LogsBreaker())
-    assert (result.status, result.error_kind, result.reward) == (TrialStatus.VERIFIER_ERROR, "verifier_not_cleared", None)
-    assert result.score == 0.0 and result.attempt == 1
-    assert "/logs/verifier" in result.error
+    assert (result.status, result.reward, result.attempt) == (TrialStatus.OK, 0.0, 1)
+    assert [(f.path, f.change.value) for f in result.tamper.flags] == [("/logs", "modified")]
 
 
 @pytest.mark.docker
@@ -148,3 +148,16 @@ async def test_reward_through_a_real_trial(tmp_path, runner, test_sh, status, re
     assert (result.status, result.reward, result.error_kind) == (status, reward, kind)
     assert (spec.trial_dir / "result.json").is_file()
     assert (spec.trial_dir / "verifier" / "test-stdout.txt").is_file()
+
+
+@pytest.mark.docker
+async def test_test_sh_exit_code_is_recorded_and_crlf_is_named(tmp_path, runner):
+    crlf = load_task(make_task(tmp_path, "crlf", test_sh="#!/bin/bash\r\necho 1 > /logs/verifier/reward.txt\r\n"))
+    result = await runner.run(TrialSpec(crlf, 0, new_trial_id(crlf, 0), tmp_path / "run" / "crlf"), NopAgent())
+    assert (result.status, result.error_kind, result.attempt) == (TrialStatus.VERIFIER_ERROR, "reward_file_missing", 1)
+    assert result.verifier_exit_code == 127
+    assert "Windows line endings (CRLF)" in result.error and "exited with 127" in result.error
+    no_shebang = load_task(make_task(tmp_path, "plain", test_sh="echo 1 > /logs/verifier/reward.txt\nexit 3\n"))
+    result = await runner.run(TrialSpec(no_shebang, 0, new_trial_id(no_shebang, 0), tmp_path / "run" / "plain"),
+                              NopAgent())
+    assert (result.status, result.reward, result.verifier_exit_code) == (TrialStatus.OK, 1.0, 3)

@@ -70,4 +70,5 @@ async def test_each_phase_gets_its_own_env_in_the_workdir(tmp_path, runner):
                                dockerfile="FROM climb-base:bookworm\nRUN mkdir -p /srv\n"))
     spec = spec_for(tmp_path, task)
     result = await runner.run(spec, OracleAgent())
-    assert (result.status, result.reward) == (TrialStatus.OK, 1.0), (spec.trial_dir / "verifier" / "test-stdout.txt").read_text()
+    verifier_output = (spec.trial_dir / "verifier" / "test-stdout.txt").read_text()
+    assert (result.status, result.reward) == (TrialStatus.OK, 1.0), verifier_output

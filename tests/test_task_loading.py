@@ -36,21 +36,21 @@ def test_wrong_type_names_the_field(tmp_path):
 
 
 def test_negative_timeout_rejected(tmp_path):
-    with pytest.raises(TaskLoadError, match="agent.timeout_sec"):
+    with pytest.raises(TaskLoadError, match=r"agent\.timeout_sec"):
         load_task(make_task(tmp_path, "t", toml="[agent]\ntimeout_sec = -1\n"))
 
 
 def test_missing_instruction(tmp_path):
     path = make_task(tmp_path, "t")
     (path / "instruction.md").unlink()
-    with pytest.raises(TaskLoadError, match="missing instruction.md") as err:
+    with pytest.raises(TaskLoadError, match=r"missing instruction\.md") as err:
         load_task(path)
     assert err.value.path == path / "instruction.md"
 
 
 def test_missing_test_sh(tmp_path):
     path = make_task(tmp_path, "t", test_sh=None)
-    with pytest.raises(TaskLoadError, match="tests/test.sh") as err:
+    with pytest.raises(TaskLoadError, match=r"tests/test\.sh") as err:
         load_task(path)
     assert err.value.path == path / "tests" / "test.sh"
 
@@ -74,8 +74,12 @@ def test_compose_task_is_rejected_clearly(tmp_path):
 
 
 def test_multi_step_task_is_rejected_clearly(tmp_path):
-    path = make_task(tmp_path, "t", toml='[[steps]]\nname = "one"\n[[steps]]\nname = "two"\n')
-    with pytest.raises(TaskLoadError, match="multi-step") as err:
+    """A real multi-step task has no top-level instruction.md or tests/test.sh: the steps
+    are the reason given, not the missing files."""
+    path = make_task(tmp_path, "t", toml='[[steps]]\nname = "one"\n[[steps]]\nname = "two"\n', test_sh=None,
+                     files={"steps/one/instruction.md": "first", "steps/two/instruction.md": "second"})
+    (path / "instruction.md").unlink()
+    with pytest.raises(TaskLoadError, match=r"multi-step tasks \(\[\[steps\]\]\) are not supported") as err:
         load_task(path)
     assert err.value.field_name == "steps"
 
@@ -83,7 +87,7 @@ def test_multi_step_task_is_rejected_clearly(tmp_path):
 def test_undecodable_instruction(tmp_path):
     path = make_task(tmp_path, "t")
     (path / "instruction.md").write_bytes(b"\xff\xfe\xfa bad")
-    with pytest.raises(TaskLoadError, match="cannot read instruction.md"):
+    with pytest.raises(TaskLoadError, match=r"cannot read instruction\.md"):
         load_task(path)
 
 
@@ -204,3 +208,25 @@ def test_discover_flags_duplicate_names_and_missing_roots(tmp_path):
     messages = " ".join(str(e) for e in found.errors)
     assert "duplicate task name" in messages
     assert "no such file or directory" in messages
+
+
+def test_discover_reports_a_task_folder_that_is_a_link(tmp_path):
+    real = make_task(tmp_path / "elsewhere", "real")
+    (tmp_path / "suite").mkdir()
+    make_task(tmp_path / "suite", "plain")
+    (tmp_path / "suite" / "alias").symlink_to(real)
+    found = discover(tmp_path / "suite")
+    assert [t.id for t in found.tasks] == ["plain"]
+    assert len(found.errors) == 1 and found.errors[0].path == tmp_path / "suite" / "alias"
+    assert f"is a symbolic link to {real}" in str(found.errors[0])
+
+
+def test_discover_reports_two_tasks_with_the_same_package_name(tmp_path):
+    toml = '[task]\nname = "org/same"\n'
+    make_task(tmp_path, "first", toml=toml)
+    make_task(tmp_path, "second", toml=toml)
+    found = discover(tmp_path)
+    assert [t.id for t in found.tasks] == ["first"]
+    (error,) = found.errors
+    assert error.field_name == "task.name" and "duplicate [task].name 'org/same'" in str(error)
+    assert str(tmp_path / "first" / "task.toml") in str(error)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import typing
+from pathlib import Path
 
 import pytest
 
@@ -29,7 +31,10 @@ async def test_oracle_scores_one_and_nop_zero(tmp_path, runner):
     assert (nop.status, nop.reward) == (TrialStatus.OK, 0.0)
     trial_dir = spec_for(tmp_path, task).trial_dir.parent / oracle.trial_id
     saved = read_result(trial_dir / "result.json")
-    assert saved == oracle and saved.format_version == 1 and saved.rewards == {"reward": 1.0}
+    assert saved == oracle and saved.format_version == 2 and saved.rewards == {"reward": 1.0}
+    assert saved.verifier_exit_code == 0 and saved.retryable is None
+    assert saved.tamper is not None and saved.tamper.available and saved.tamper.flags == []
+    assert not saved.tampered and not nop.tampered
     assert saved.timings.total_s > 0 and saved.timings.start_s > 0 and saved.timings.verifier_s > 0
     assert (trial_dir / "verifier" / "reward.txt").read_text().strip() == "1"
     assert (trial_dir / "verifier" / "test-stdout.txt").is_file()
@@ -114,7 +119,7 @@ async def test_container_gets_the_task_settings_names_and_labels(tmp_path, runne
 
     class Inspector:
         name = "inspector"
-        seen: dict = {}
+        seen: typing.ClassVar[dict] = {}
 
         async def run(self, ctx):
             Inspector.seen = docker_client.api.inspect_container(ctx.env.id)
@@ -132,7 +137,8 @@ async def test_container_gets_the_task_settings_names_and_labels(tmp_path, runne
     assert (host["NanoCpus"], host["Memory"], host["NetworkMode"]) == (500_000_000, 300 * 1024 * 1024, "none")
     assert seen["exec"] == ["/srv", "bar"]
     labels = seen["Config"]["Labels"]
-    assert (labels["climb.run"], labels["climb.trial"], labels["climb.task"]) == (runner.run_id, spec.trial_id, "settings")
+    assert ((labels["climb.run"], labels["climb.trial"], labels["climb.task"])
+            == (runner.run_id, spec.trial_id, "settings"))
     assert spec.trial_id in seen["Name"] and runner.run_id in seen["Name"]
 
 
@@ -226,3 +232,25 @@ async def test_artifacts_are_copied_out(tmp_path, runner):
     assert result.status == TrialStatus.OK
     assert (spec.trial_dir / "artifacts" / "app" / "out.txt").read_text() == "hello\n"
     assert (spec.trial_dir / "agent" / "oracle.txt").exists()
+
+
+@pytest.mark.parametrize("line,field", [("cpus = 1000", "[environment].cpus = 1000"),
+                                        ("memory_mb = 100000000", "[environment].memory_mb = 100000000")])
+async def test_resources_the_host_lacks_are_named_and_not_retried(tmp_path, runner, line, field):
+    task = load_task(make_task(tmp_path, "greedy", toml=f"[environment]\n{line}\n"))
+    result = await runner.run(spec_for(tmp_path, task), NopAgent())
+    assert (result.status, result.error_kind, result.retryable, result.attempt) == \
+        (TrialStatus.INFRA_ERROR, "resources", False, 1)
+    assert result.error.startswith(f"{task.path / 'task.toml'}: {field} is more than the Docker host has")
+
+
+async def test_a_missing_jail_is_not_retried(tmp_path, runner, monkeypatch):
+    from task_agent.host import HarnessAgent  # the task agent's host raises it; the trial only reads the flag
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap to be found
+    task = load_task(make_task(tmp_path, "t"))
+    agent = tmp_path / "agent.py"
+    agent.write_text((Path(__file__).parents[1] / "task_agent" / "agent.py").read_text())
+    result = await runner.run(spec_for(tmp_path, task), HarnessAgent(agent))
+    assert (result.status, result.error_kind, result.retryable, result.attempt) == \
+        (TrialStatus.INFRA_ERROR, "jail", False, 1)

@@ -292,7 +292,7 @@ def test_commit_advances_the_branch_and_enforces_scope(ws):
 
     ws.write_agent(AGENT_TEXT.replace("30", "50"))
     (ws.path / "sneaky.py").write_text("x = 1\n")
-    with pytest.raises(ScopeError, match="sneaky.py") as caught:
+    with pytest.raises(ScopeError, match=r"sneaky\.py") as caught:
         ws.commit("exp 2")
     assert not caught.value.verdict.ok
     assert ws.head() == sha

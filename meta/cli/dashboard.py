@@ -1,22 +1,33 @@
-"""The live dashboard of a climb (rich), or plain log lines when there is no terminal."""
+"""The live dashboard of a climb (rich), or one plain line per event when there is no terminal.
+
+The picture is redrawn every second from ``BoardState`` (so the clock and the ETAs move while
+nothing happens), and the state changes only through events, rows and trial callbacks, which
+is what the tests replay.
+"""
 
 from __future__ import annotations
 
+import threading
 import time
-from collections import deque
+from datetime import datetime
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from sandbox.results import TrialResult, TrialStatus
+from meta.cli.board import BoardState, event_time
+from meta.cli.narrate import ROLES, clip_words, clock, commit, describe, describe_row, duration, money, tokens
+from sandbox.results import TrialResult
 
 BARS = "▁▂▃▄▅▆▇█"
-STAGES = {"proposal": "proposing", "gate": "gating", "trial_batch": "measuring", "decision": "deciding",
-          "heldout": "held-out run", "pause": "PAUSED", "resume": "resumed", "baseline_start": "baseline"}
+PLAIN_SKIP = frozenset({"batch_start", "baseline_done", "split"})
+"""Events too fine-grained (or said by a neighbour) for plain mode's one line per event."""
+NOTICE_KINDS = frozenset({"pause", "resume", "budget_warning", "stop", "disk_pruned", "resume_run", "warning",
+                          "task_error", "reopen"})
+"""Events worth a line above the live view too, not only a change in it."""
 
 
 def sparkline(values: list[float]) -> str:
@@ -28,95 +39,129 @@ def sparkline(values: list[float]) -> str:
 
 
 class Dashboard:
-    """ClimbView and SuiteObserver at once."""
+    """The climb's ClimbView and SuiteObserver: a live panel, or plain lines.
 
-    def __init__(self, console: Console | None = None, live: bool = True):
+    Args:
+        console: Where to draw (stderr by default).
+        live: Draw the live panel when the console is a terminal; else plain lines.
+        now: The clock (epoch seconds); tests pass a fixed one.
+    """
+
+    def __init__(self, console: Console | None = None, live: bool = True, now=time.time):
         self.console = console or Console(stderr=True)
         self.live_enabled = live and self.console.is_terminal
-        self.stage = "starting"
-        self.exp = 0
-        self.best: list[float] = []
-        self.incumbent = (None, None)
-        self.recent: deque[str] = deque(maxlen=6)
-        self.running = self.done = self.failed = 0
-        self.spend: dict[str, float] = {}
-        self.started = time.monotonic()
-        self.hours: float | None = None
-        self.elapsed_base = 0.0
-        self.reasons: dict[int, str] = {}
+        self.state = BoardState()
+        self.now = now
+        self._lock = threading.Lock()  # Live redraws from its own thread
         self._live: Live | None = None
 
-    def __enter__(self) -> "Dashboard":
+    def __enter__(self) -> Dashboard:
         if self.live_enabled:
-            self._live = Live(self.render(), console=self.console, refresh_per_second=2, transient=False)
+            self._live = Live(console=self.console, refresh_per_second=1, transient=False,
+                              get_renderable=self.render)
             self._live.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
         if self._live:
-            self._live.update(self.render())
             self._live.stop()
 
-    def refresh(self) -> None:
-        if self._live:
-            self._live.update(self.render())
+    # ----- what the climb tells it --------------------------------------------------------------
+    def on_event(self, event: dict[str, Any], *_: Any) -> None:
+        with self._lock:
+            self.state.apply(event, event_time(event) or self.now())
+        line = describe(event)
+        if line is None:
+            return
+        if not self.live_enabled and event.get("kind") not in PLAIN_SKIP:
+            self._plain(line, event)
+        elif self.live_enabled and event.get("kind") in NOTICE_KINDS:
+            self.console.print(Text(line, style="yellow"))
 
-    def on_event(self, event: dict[str, Any], climb: Any) -> None:
-        kind = event["kind"]
-        self.exp = event.get("exp") if event.get("exp") is not None else self.exp
-        if kind == "decision" or (kind == "gate" and not event.get("passed", True)):
-            self.reasons[self.exp] = str(event.get("reason", ""))
-        self.stage = STAGES.get(kind, self.stage)
-        self.elapsed_base = climb.elapsed() - (time.monotonic() - self.started)
-        self.hours = climb.config.stop.hours
-        self.spend = climb.ctx.tracker.cost_by_role()
-        if kind in ("pause", "resume", "budget_warning", "stop", "disk_pruned", "resume_run"):
-            message = f"{kind}: " + ", ".join(f"{k}={v}" for k, v in event.items() if k not in ("t", "kind"))
-            self.recent.append(message[:160])
-            if not self._live:
-                self.console.print(f"[yellow]{message}[/yellow]")
-        elif not self._live and kind in ("proposal", "decision", "gate", "baseline_start", "heldout"):
-            brief = {k: v for k, v in event.items() if k in ("exp", "description", "verdict", "reason", "gate",
-                                                             "passed", "score", "status")}
-            self.console.print(f"{kind}: {brief}")
-        self.refresh()
-
-    def on_row(self, row: Any, climb: Any) -> None:
-        incumbent = climb.state.incumbent
-        if incumbent is not None:
-            self.incumbent = (incumbent.train_score, incumbent.heldout_score)
-            if incumbent.train_score is not None and row.status in ("baseline", "keep", "discard", "overfit"):
-                self.best.append(incumbent.train_score)
-        delta = "" if row.delta is None else f" delta {row.delta:+.3f}"
-        reason = self.reasons.get(row.exp, "")
-        self.recent.append(f"exp {row.exp} {row.status}{delta}: {row.description}"[:110]
-                           + (f" ({reason[:90]})" if reason and row.status != "stop" else ""))
-        if not self._live:
-            self.console.print(f"[bold]exp {row.exp} {row.status}[/bold]{delta}  {row.description}")
-        self.refresh()
+    def on_row(self, row: Any, *_: Any) -> None:
+        with self._lock:
+            self.state.row(row)
+        line = describe_row(row)
+        if not self.live_enabled and line:
+            self._plain(line, {}, style="bold")
 
     def trial_started(self, spec: Any) -> None:
-        self.running += 1
-        self.refresh()
+        with self._lock:
+            self.state.trial_started()
 
     def trial_finished(self, result: TrialResult) -> None:
-        self.running -= 1
-        self.done += 1
-        self.failed += result.status == TrialStatus.INFRA_ERROR
-        self.refresh()
+        with self._lock:
+            self.state.trial_finished(result.status.value, result.usage)
 
-    def render(self) -> Panel:
-        elapsed = self.elapsed_base + time.monotonic() - self.started
-        remaining = "" if self.hours is None else f"  remaining {max(0.0, self.hours * 3600 - elapsed) / 3600:.1f} h"
-        head = Text.assemble(("experiment ", "bold"), str(self.exp), ("  stage ", "bold"), self.stage,
-                             f"  elapsed {elapsed / 3600:.2f} h{remaining}")
-        train, heldout = self.incumbent
-        fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
-        scores = Text(f"incumbent train {fmt(train)}  held-out {fmt(heldout)}  best so far {sparkline(self.best)}")
-        trials = Text(f"trials running {self.running}  done {self.done}  infra errors {self.failed}")
-        spend = Text("spend " + "  ".join(f"{role} ${cost:.2f}" for role, cost in sorted(self.spend.items())))
-        table = Table.grid()
-        for line in self.recent:
-            table.add_row(line)
-        return Panel(Group(head, scores, trials, spend, Text("last decisions:", style="bold"), table),
-                     title="harness-climb")
+    def _plain(self, line: str, event: dict[str, Any], style: str = "") -> None:
+        stamp = clock(self.state.elapsed(event_time(event) or self.now()))
+        text = Text(f"[{stamp}] ", style="dim")
+        text.append(line, style=("yellow" if event.get("kind") in NOTICE_KINDS else style))
+        self.console.print(text, soft_wrap=True)
+
+    # ----- the picture --------------------------------------------------------------------------
+    def render(self, now: float | None = None) -> Panel:
+        now = self.now() if now is None else now
+        with self._lock:
+            rows = self._rows(now)
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(ratio=1)
+        for label, value in rows:
+            grid.add_row(label, value)
+        title = f"harness-climb {self.state.run}".strip()
+        return Panel(grid, title=title, title_align="left", border_style="blue")
+
+    def _rows(self, now: float) -> list[tuple[str, Text]]:
+        s, width = self.state, max(self.console.width - 18, 40)
+        eta = s.stage_eta(now)
+        rows = [("clock", Text(f"{clock(s.elapsed(now))} elapsed   (now {datetime.fromtimestamp(now):%H:%M:%S})")),
+                ("stage", Text(f"experiment {s.exp} · {s.stage}"
+                               + (f" · about {duration(eta)} left in this stage" if eta is not None else "")))]
+        if s.meta_turn and s.proposal_started is not None:
+            rows.append(("meta-agent", Text(clip_words(s.meta_turn, width * 2))))
+        if s.batch is not None and s.batch.active:
+            b = s.batch
+            rows.append(("trials", Text(f"{b.label}: {b.done}/{b.total} done · {b.running} running · "
+                                        f"{b.errors} errors ({b.infra} infrastructure)")))
+        rows.append(("limits", Text(self._limits(now))))
+        rows.append(("spend", Text(self._spend())))
+        rows.append(("incumbent", Text(self._incumbent())))
+        if s.notice:
+            rows.append(("notice", Text(clip_words(s.notice, width * 2), style="yellow")))
+        decisions = s.decision_lines(width * 2)
+        rows.append(("decisions", Text("\n".join(decisions) if decisions else "none yet")))
+        return rows
+
+    def _limits(self, now: float) -> str:
+        s = self.state
+        if s.stage in ("finished", "final head-to-head"):
+            return "a limit was reached: " + ("the climb has ended" if s.stage == "finished" else
+                                              "the final head-to-head is running")
+        eta = s.climb_eta(now)
+        ends = f"ends in about {duration(eta[0])} ({eta[1]}), then the final head-to-head" if eta else \
+            "no limit reached soon" if any(v is not None for v in s.limits.values()) else \
+            "no limits: stop with Ctrl-C or a STOP file in the run folder"
+        done = f"{s.experiments_done} experiment{'s' if s.experiments_done != 1 else ''} done"
+        if s.limits.get("max_experiments") is not None:
+            done += f" of {s.limits['max_experiments']}"
+        return f"{done} · {ends}"
+
+    def _spend(self) -> str:
+        s = self.state
+        parts = [f"{ROLES.get(role, role)} {money(v['usd'])} / {tokens(v['tokens'])} tokens"
+                 for role, v in sorted(s.spend.items())]
+        budget = s.limits.get("budget_usd")
+        total = f"total {money(s.spent())}" + (f" of ${budget:g} ({s.spent() / budget:.0%})" if budget else "")
+        return " · ".join([total, *parts])
+
+    def _incumbent(self) -> str:
+        inc = self.state.incumbent
+        if not inc:
+            return "not measured yet"
+        se = f" ± {inc['se']:.3f}" if inc.get("se") is not None else ""
+        train = "n/a" if inc.get("train") is None else f"{inc['train']:.3f}{se}"
+        held = "n/a" if inc.get("heldout") is None else f"{inc['heldout']:.3f}"
+        who = "baseline" if inc["exp"] == 0 else f"exp {inc['exp']}"
+        return (f"{who} ({commit(inc.get('commit'))}): train {train} · held-out {held} · "
+                f"running best {sparkline(self.state.best)}")

@@ -4,7 +4,9 @@ It shows the machinery, not a model's skill. The scripted task model plays an
 agent that gives up early unless its system prompt asks it to check its work;
 then it runs the task's reference solution. The scripted meta-agent proposes
 that prompt line (kept), then a cosmetic edit (discarded). Everything else is
-real: Docker trials, the jail, the gates, the keep rule, the ledger, resume.
+real: Docker trials, the jail, the gates, the keep rule, the ledger, resume. It uses the
+first 8 tasks and a final head-to-head on held-out only, twice per task, so it ends in about
+a minute, with the report's path.
 """
 
 from __future__ import annotations
@@ -13,16 +15,14 @@ import json
 import subprocess
 from argparse import Namespace
 
-from rich.console import Console
 
-from meta.cli.climb import cmd_run
+from meta.cli.climb import cmd_run, say
 from meta.cli.parsers import build_parser
 from meta.ledger.runs import new_run_dir
 from sandbox.task import Task, discover
 
 FIX = "Before you finish, check your work against every requirement of the task."
 PROMPT_LINE = "When the task is done, reply without calling a tool."
-console = Console(stderr=True)
 
 
 def _solve_command(task: Task) -> str:
@@ -36,7 +36,8 @@ def task_script(tasks: list[Task]) -> dict:
     for task in tasks:
         key = task.instruction.strip().splitlines()[0][:80]
         rules.append({"match": {"system_contains": FIX, "first_user_contains": key}, "responses": [
-            {"text": "Let me look around first.", "tool_calls": [{"name": "run_shell", "arguments": {"command": "ls -la"}}]},
+            {"text": "Let me look around first.",
+             "tool_calls": [{"name": "run_shell", "arguments": {"command": "ls -la"}}]},
             {"text": "Now I will do the work and check it.", "tool_calls": [
                 {"name": "run_shell", "arguments": {"command": _solve_command(task)}}]},
             {"text": "Done, and checked against the requirements."}]})
@@ -49,7 +50,8 @@ def task_script(tasks: list[Task]) -> dict:
 def meta_script() -> dict:
     def experiment(old: str, new: str, description: str, hypothesis: str) -> list[dict]:
         return [
-            {"text": "Reading failed trials.", "tool_calls": [{"name": "list_trials", "arguments": {"failed_only": True}}]},
+            {"text": "Reading failed trials.",
+             "tool_calls": [{"name": "list_trials", "arguments": {"failed_only": True}}]},
             {"text": "Editing agent.py.", "tool_calls": [{"name": "edit_agent",
                                                           "arguments": {"old_text": old, "new_text": new}}]},
             {"tool_calls": [{"name": "finish", "arguments": {"description": description, "hypothesis": hypothesis,
@@ -70,10 +72,10 @@ def judge_script() -> list[dict]:
 def cmd_demo(args: Namespace) -> int:
     found = discover(args.tasks)
     tasks = [t for t in found.tasks if t.solution_dir and (t.solution_dir / "solve.sh").is_file()]
-    if args.limit:
+    if args.limit:  # a few tasks keep the demo to about a minute; 0 runs them all
         tasks = tasks[: args.limit]
     if len(tasks) < 2:
-        console.print("[red]the demo needs at least two tasks with solution/solve.sh[/red]")
+        say("the demo needs at least two tasks with solution/solve.sh", "red")
         return 2
     run_dir, _ = new_run_dir(args.out, "demo")
     scripts = run_dir.parent / f"{run_dir.name}-scripts"
@@ -81,10 +83,12 @@ def cmd_demo(args: Namespace) -> int:
     for name, data in (("task", task_script(tasks)), ("meta", meta_script()), ("judge", judge_script())):
         (scripts / f"{name}.json").write_text(json.dumps(data, indent=1))
     repo = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True).stdout.strip()
-    argv = ["run", *(str(t.path) for t in tasks), "--repo", repo or ".", "--meta-model", f"scripted:{scripts / 'meta.json'}",
+    argv = ["run", *(str(t.path) for t in tasks), "--repo", repo or ".",
+            "--meta-model", f"scripted:{scripts / 'meta.json'}",
             "--task-model", f"scripted:{scripts / 'task.json'}", "--judge-model", f"scripted:{scripts / 'judge.json'}",
-            "--max-experiments", "2", "--baseline-repeats", "1", "-n", str(args.concurrency), "--out", str(run_dir)]
+            "--max-experiments", "2", "--baseline-repeats", "1", "--final-repeats", "2", "0",
+            "-n", str(args.concurrency), "--out", str(run_dir)]
     if args.no_dashboard:
         argv.append("--no-dashboard")
-    console.print(f"demo: {len(tasks)} tasks, scripted models, run folder {run_dir}")
-    return cmd_run(build_parser().parse_args(argv))
+    say(f"demo: {len(tasks)} tasks, scripted models, run folder {run_dir}")
+    return cmd_run(build_parser().parse_args(argv), report=True)

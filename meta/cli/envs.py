@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from argparse import Namespace
 
-from meta.climb.setup import SetupError
+from meta.climb.errors import SetupError
 from sandbox.backends import EnvChoice, make_runner, unsupported
 from sandbox.task import Task
 from sandbox.trial import TrialConfig, TrialRunner

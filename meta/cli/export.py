@@ -24,7 +24,7 @@ import shutil
 import sys
 from argparse import Namespace
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 from rich.console import Console
@@ -146,7 +146,7 @@ def write_export(source: Source, report: LeakReport, out: Path, module: str, sca
     (package / "__init__.py").write_text(_init_source(source, module, sha256))
     record = {
         "format_version": FORMAT_VERSION,
-        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "source": str(source.run_dir or source.agent_file),
         "version": source.version,
         "agent_sha256": sha256,

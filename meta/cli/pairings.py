@@ -12,14 +12,18 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from meta.cli.climb import config_from_args
-from meta.climb.setup import SetupError, check_models
+from meta.cli.narrate import clip_words, describe, describe_row, stage_after
+from meta.climb.errors import SetupError
+from meta.climb.preflight import agent_source, check_models
 from meta.pairings.study import PairingsRun, run_pairings
 from meta.pairings.config import Cell, PairingsConfig
 from meta.report.matrix import print_tables, write_results
 from meta.report.folder import write_report
 from meta.ledger.runs import new_run_dir
+from sandbox.defaults import CONCURRENCY
 from sandbox.results import TrialResult, TrialStatus
 
 console = Console(stderr=True)
@@ -48,11 +52,11 @@ def config_from(args: Namespace) -> PairingsConfig:
         raise SetupError("climb pairings needs TASKS, --meta M1,M2,... and --task T1,T2,... (or --resume DIR)")
     # The template climb; every cell replaces its meta model, task model and seed.
     values = {**vars(args), "meta_model": metas[0], "task_model": tasks[0], "allowed_models": None,
-              "concurrency": args.concurrency or 4}
+              "concurrency": args.concurrency or CONCURRENCY}
     try:
         template = config_from_args(Namespace(**values))
         return PairingsConfig(meta_models=metas, task_models=tasks, seeds=args.seeds,
-                              families=_families(args.families), concurrency=args.concurrency or 4,
+                              families=_families(args.families), concurrency=args.concurrency or CONCURRENCY,
                               transfer_repeats=args.transfer_repeats, climb=template)
     except ValidationError as exc:
         raise SetupError(f"climb pairings: {exc}") from exc
@@ -92,11 +96,11 @@ def cmd_pairings(args: Namespace) -> int:
 
 
 def _check_models(config: PairingsConfig) -> None:
-    seen = set()
-    for cell in config.cells():
-        if (cell.meta, cell.task) not in seen:
-            seen.add((cell.meta, cell.task))
-            check_models(config.cell_config(cell))
+    """Every meta and task model priced (under a budget) and answering, before any cell starts."""
+    configs = {(cell.meta, cell.task): config.cell_config(cell) for cell in config.cells()}
+    source = agent_source(config.climb)  # every cell's task model is fixed; MODEL is not read
+    for warning in check_models(list(configs.values()), [source] * len(configs)):
+        console.print(f"[yellow]warning: {warning}[/yellow]")
 
 
 async def _run_with_signals(run: PairingsRun, view: CellsView) -> dict[str, str] | None:
@@ -144,13 +148,13 @@ class CellsView:
     def done(self, cell: Cell) -> None:
         if cell.name in self.cells:  # cells finished by an earlier attempt have no line
             self.cells[cell.name]["stage"] = "done"
-            self._say(f"[bold]{cell.name}[/bold]: finished")
+            self._say(Text(f"{cell.name}: finished"))
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: Text) -> None:
         if self._live:
             self._live.update(self.render())
         else:
-            self.console.print(text)
+            self.console.print(text, soft_wrap=True)
 
     def trial_started(self, spec: Any) -> None:
         self.running += 1
@@ -168,10 +172,12 @@ class CellsView:
         table = Table(title=f"trials running {self.running}  done {self.finished}  infra errors {self.infra}")
         for name in ("cell", "stage", "exp", "train", "held-out", "last decision"):
             table.add_column(name)
-        fmt = lambda v: "-" if v is None else f"{v:.3f}"
+        def fmt(v: float | None) -> str:
+            return "-" if v is None else f"{v:.3f}"
+
         for name, cell in self.cells.items():
-            table.add_row(name, cell["stage"], str(cell["exp"]), fmt(cell["train"]), fmt(cell["heldout"]),
-                          cell["last"][:60])
+            table.add_row(Text(name), Text(cell["stage"]), str(cell["exp"]), fmt(cell["train"]),
+                          fmt(cell["heldout"]), Text(clip_words(cell["last"], 70)))
         return table
 
 
@@ -181,19 +187,20 @@ class _CellView:
     def __init__(self, parent: CellsView, name: str):
         self.parent, self.name = parent, name
 
-    def on_event(self, event: dict[str, Any], climb: Any) -> None:
+    def on_event(self, event: dict[str, Any]) -> None:
         cell = self.parent.cells[self.name]
-        cell["exp"] = event.get("exp") if event.get("exp") is not None else cell["exp"]
-        cell["stage"] = event["kind"] if event["kind"] != "trial_batch" else event.get("stage", "trials")
-        if event["kind"] in ("pause", "resume_run"):
-            self.parent._say(f"{self.name}: {event['kind']} {event.get('reason') or event.get('cause') or ''}")
+        if isinstance(event.get("exp"), int):
+            cell["exp"] = event["exp"]
+        cell["stage"] = stage_after(event, cell["stage"])
+        if event["kind"] in ("pause", "resume_run", "stop"):
+            self.parent._say(Text(f"{self.name}: {describe(event)}"))
         elif self.parent._live:
             self.parent._live.update(self.parent.render())
 
-    def on_row(self, row: Any, climb: Any) -> None:
+    def on_row(self, row: Any) -> None:
         cell = self.parent.cells[self.name]
-        incumbent = climb.state.incumbent
-        if incumbent is not None:
-            cell["train"], cell["heldout"] = incumbent.train_score, incumbent.heldout_score
-        cell["last"] = f"exp {row.exp} {row.status}: {row.description}"
-        self.parent._say(f"{self.name}: exp {row.exp} [bold]{row.status}[/bold]  {row.description}")
+        if row.status in ("baseline", "keep"):
+            cell["train"], cell["heldout"] = row.train_score, row.heldout_score
+        if row.status != "stop":
+            cell["last"] = describe_row(row)
+            self.parent._say(Text(f"{self.name}: {cell['last']}"))

@@ -29,7 +29,7 @@ class SuiteProgress:
         )
         self.task_id = self.progress.add_task(description, total=total, running=0, failed=0, infra=0)
 
-    def __enter__(self) -> "SuiteProgress":
+    def __enter__(self) -> SuiteProgress:
         self.progress.start()
         return self
 

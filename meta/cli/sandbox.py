@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from meta.cli.envs import runner_for
 from meta.cli.progress import SuiteProgress
@@ -52,9 +53,9 @@ def cmd_suite(args: Namespace) -> int:
     if not tasks:
         console.print("[red]no task can run on this engine[/red]")
         return 2
-    engine = runner.backend.name if runner.backend else "docker"
     total = len(tasks) * args.repeats
-    console.print(f"run {run_id}: {len(tasks)} tasks x {args.repeats} with agent {agent.name} on {engine} -> {run_dir}")
+    console.print(f"run {run_id}: {len(tasks)} tasks x {args.repeats} with agent {agent.name} on {runner.engine} "
+                  f"-> {run_dir}", soft_wrap=True, highlight=False)
     with SuiteProgress(total, f"{agent.name}", console) as progress:
         suite = asyncio.run(run_suite(tasks, agent, runner, run_dir, repeats=args.repeats,
                                       concurrency=args.concurrency, observer=progress))
@@ -69,8 +70,9 @@ def cmd_suite(args: Namespace) -> int:
         table.add_row(task, f"{mean:.3f}", str(counts.get(task, 0)))
     Console().print(table)
     mean = summary["mean_reward"]
+    counts = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in summary["status_counts"].items())
     console.print(f"mean reward {mean:.3f}" if mean is not None else "no scored trials",
-                  f" status {summary['status_counts']}  -> {run_dir / 'suite.json'}")
+                  f"  ({counts})  -> {run_dir / 'suite.json'}", soft_wrap=True, highlight=False)
     return 0 if not found.errors and not refused else 1
 
 
@@ -144,8 +146,8 @@ def cmd_tasks_check(args: Namespace) -> int:
             table.add_column(col)
         fmt = lambda v: "-" if v is None else f"{v:g}"  # noqa: E731
         for row in rows:
-            verdict = "[green]valid[/green]" if row.valid else f"[red]invalid[/red] {row.error}"
-            table.add_row(row.task, fmt(row.oracle_reward), fmt(row.nop_reward), fmt(row.build_s),
+            verdict = Text("valid", style="green") if row.valid else Text(f"invalid {row.error}", style="red")
+            table.add_row(Text(row.task), fmt(row.oracle_reward), fmt(row.nop_reward), fmt(row.build_s),
                           fmt(row.run_s), verdict)
         Console().print(table)
     invalid = sum(not row.valid for row in rows)

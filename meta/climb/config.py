@@ -3,20 +3,49 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from meta.climb.defaults import BASELINE_REPEATS, HELDOUT_FRACTION, SPOT_BUDGET
 from meta.decide.config import DecideConfig
+from meta.workspace.worktree import DEFAULT_AGENT_PATH
 from sandbox.backends import EnvChoice
+from sandbox.defaults import CONCURRENCY
 from sandbox.trial import TrialConfig
 from task_agent.jail import JailConfig
+
+
+Effort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+
+
+class ThinkingConfig(BaseModel):
+    """How hard a meta-side model (the proposer or the reviewer) thinks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    thinking: Literal["adaptive", "off"] | int | None = "adaptive"
+    """"adaptive" (the model decides how much), "off", a budget of thinking tokens (>= 1024),
+    or None for the API's default. Anthropic models only (chat completions has no such field)."""
+    effort: Effort | None = None
+    """The API's effort level (Anthropic output_config.effort, OpenAI reasoning_effort); None
+    leaves the API's default. For an OpenAI reasoning model this is the lever that matters."""
+
+    @model_validator(mode="after")
+    def _budget(self) -> ThinkingConfig:
+        if isinstance(self.thinking, int) and self.thinking < 1024:
+            raise ValueError(f"a thinking budget must be at least 1024 tokens, got {self.thinking}")
+        return self
+
+    def settings(self) -> dict[str, str | int | None]:
+        """The keyword arguments of ``complete`` these stand for."""
+        return {"thinking": self.thinking, "effort": self.effort}
 
 
 class SplitConfig(BaseModel):
     """How tasks are split into train and held-out."""
 
     model_config = ConfigDict(extra="forbid")
-    heldout_fraction: float = Field(0.2, ge=0.0, lt=1.0)
+    heldout_fraction: float = Field(HELDOUT_FRACTION, ge=0.0, lt=1.0)
     """Share of tasks held out when no explicit lists are given."""
     seed: int = 0
     """Seed of the deterministic split."""
@@ -48,7 +77,7 @@ class ClimbConfig(BaseModel):
     """Task folders, or folders of task folders."""
     repo: Path
     """The git repository holding the agent file."""
-    agent_path: str = "task_agent/agent.py"
+    agent_path: str = DEFAULT_AGENT_PATH
     """The one editable file, relative to the repo."""
     program: Path | None = None
     """The human's directives for the meta-agent (program.md)."""
@@ -74,7 +103,7 @@ class ClimbConfig(BaseModel):
     env: EnvChoice = Field(default_factory=EnvChoice)
     """Where trials run: our local Docker, or a Harbor environment (``harbor:<type>``)."""
     jail: JailConfig = Field(default_factory=JailConfig)
-    baseline_repeats: int = Field(2, ge=1)
+    baseline_repeats: int = Field(BASELINE_REPEATS, ge=1)
     """Repeats of the baseline on train (the noise floor)."""
     heldout_repeats: int = Field(1, ge=1)
     """Repeats of each kept incumbent on held-out."""
@@ -83,11 +112,15 @@ class ClimbConfig(BaseModel):
     no standard error)."""
     final_train_repeats: int = Field(2, ge=0)
     """The same on train (0 skips it; 1 gives no standard error)."""
-    spot_budget: int = Field(8, ge=0)
+    spot_budget: int = Field(SPOT_BUDGET, ge=0)
     """Trials the meta-agent may spend on spot checks per experiment."""
     meta_max_turns: int = Field(40, ge=1)
     """Turns of one proposal conversation."""
-    concurrency: int = Field(4, ge=1)
+    meta_thinking: ThinkingConfig = Field(default_factory=ThinkingConfig)
+    """How hard the meta-agent thinks (adaptive thinking by default)."""
+    judge_thinking: ThinkingConfig | None = None
+    """How hard the reviewer thinks; None: as the meta-agent."""
+    concurrency: int = Field(CONCURRENCY, ge=1)
     """Trials at once (shared by every stage)."""
     seed: int = 0
     """Seed of sampling decisions."""
@@ -102,7 +135,7 @@ class ClimbConfig(BaseModel):
     """Below this much free disk, old trial files are pruned (then the climb stops)."""
 
     @model_validator(mode="after")
-    def _models(self) -> "ClimbConfig":
+    def _models(self) -> ClimbConfig:
         if self.allowed_models is not None and self.task_model and self.task_model not in self.allowed_models:
             raise ValueError(f"task_model {self.task_model!r} is not in allowed_models")
         return self
@@ -110,6 +143,10 @@ class ClimbConfig(BaseModel):
     @property
     def judge(self) -> str:
         return self.judge_model or self.meta_model
+
+    @property
+    def judge_settings(self) -> ThinkingConfig:
+        return self.judge_thinking or self.meta_thinking
 
     @property
     def meta_url(self) -> str | None:

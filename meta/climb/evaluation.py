@@ -1,21 +1,92 @@
-"""Running the agents of a climb: trial batches, the decide Measure, infra-heavy batches."""
+"""Running the agents of a climb: trial batches, the decide Measure, infra-heavy batches.
+
+Where the trials themselves run is one small seam, ``TrialBatches``: a real climb uses
+``SandboxTrials`` (the sandbox's pool, on local Docker or on one of Harbor's environments,
+as ``--env`` chose); the fast tests of the climb's state machine use a simulation
+(tests/fakes/trials.py), so everything above the trials (the batch events, the infra rule,
+the pairing of arms) is the code a real climb runs.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from meta.decide.rule import TrialRequest as ArmRequest
+from meta.decide.rule import Measure
 from meta.ledger.store import Ledger
+from sandbox.backends import EnvChoice, make_runner, unsupported
+from sandbox.docker import LABEL_RUN, sweep
+from sandbox.images import ImageCache
 from sandbox.pool import SuiteObserver, TrialRequest, run_trials
 from sandbox.results import TrialResult, TrialStatus
 from sandbox.task import Task
-from sandbox.trial import TrialRunner
+from sandbox.trial import TrialConfig, TrialRunner
 from task_agent.host import HarnessAgent, ModelSettings
 from task_agent.jail import JailConfig
+
+
+class TrialBatches(Protocol):
+    """Where a climb's trials run."""
+
+    async def run(self, requests: list[TrialRequest], out_dir: Path) -> list[TrialResult]:
+        """Every request's result, trials under ``out_dir``; a failed trial is a result, not an exception."""
+        ...
+
+    def forget_failures(self) -> None:
+        """Forget remembered failures (failed image builds), so a retry after a pause tries again."""
+        ...
+
+    def sweep(self) -> int:
+        """Remove what a dead process of this run left running (containers); how many."""
+        ...
+
+    def unsupported(self, tasks: list[Task]) -> dict[str, str]:
+        """The tasks these trials cannot run, by id, each with a message naming task and engine."""
+        ...
+
+
+@dataclass
+class SandboxTrials:
+    """The sandbox's pool, on local Docker or one of Harbor's environments, all batches
+    sharing one concurrency budget."""
+
+    runner: TrialRunner
+    semaphore: asyncio.Semaphore
+    observer: SuiteObserver | None = None
+
+    @classmethod
+    def open(cls, env: EnvChoice, run_id: str, config: TrialConfig, concurrency: int, *,
+             semaphore: asyncio.Semaphore | None = None, observer: SuiteObserver | None = None,
+             images: ImageCache | None = None) -> SandboxTrials:
+        """Trials on ``env`` (``images`` shared with other climbs on local Docker).
+
+        Raises:
+            InfraError: Docker unreachable, or the Harbor provider unusable here (named, with the fix).
+        """
+        runner = make_runner(env, run_id, config, concurrency=concurrency, images=images)
+        return cls(runner, semaphore or asyncio.Semaphore(concurrency), observer)
+
+    async def run(self, requests: list[TrialRequest], out_dir: Path) -> list[TrialResult]:
+        suite = await run_trials(requests, self.runner, out_dir, semaphore=self.semaphore, observer=self.observer)
+        return suite.results
+
+    def forget_failures(self) -> None:
+        if self.runner.images is not None:  # another engine builds inside its own start
+            self.runner.images.forget_failures()
+
+    def sweep(self) -> int:
+        if self.runner.client is None:  # nothing of this run is on local Docker
+            return 0
+        return len(sweep(self.runner.client, {LABEL_RUN: self.runner.run_id}))
+
+    def unsupported(self, tasks: list[Task]) -> dict[str, str]:
+        return unsupported(self.runner, tasks)
 
 
 class InfraBatchError(Exception):
@@ -28,16 +99,19 @@ class InfraBatchError(Exception):
 
 @dataclass
 class Evaluator:
-    """Runs agent files on tasks for one climb, all batches sharing one concurrency budget."""
+    """Runs agent files on tasks for one climb, in batches; books each batch in the ledger."""
 
-    runner: TrialRunner
-    semaphore: asyncio.Semaphore
+    trials: TrialBatches
     tasks: dict[str, Task]
     models: ModelSettings
     jail: JailConfig
     ledger: Ledger
     infra_fraction: float = 0.5
-    observer: SuiteObserver | None = None
+    announce: Callable[..., Any] | None = None
+    """Records an event (and tells the dashboard); the ledger alone when None."""
+
+    def _event(self, kind: str, **data: Any) -> None:
+        (self.announce or self.ledger.append_event)(kind, **data)
 
     def agent(self, agent_file: Path, label: str) -> HarnessAgent:
         return HarnessAgent(agent_file, self.models, self.jail, label=label)
@@ -49,21 +123,22 @@ class Evaluator:
         requests = [TrialRequest(self.tasks[task_id], rep, agent, tag)
                     for agent, task_id, repeats, tag in plan for rep in range(repeats)]
         started = time.monotonic()
-        suite = await run_trials(requests, self.runner, out_dir, semaphore=self.semaphore, observer=self.observer)
-        infra = [r for r in suite.results if r.status == TrialStatus.INFRA_ERROR]
+        self._event("batch_start", exp=exp, stage=stage, **({"step": step} if step else {}), trials=len(requests))
+        results = await self.trials.run(requests, out_dir)
+        infra = [r for r in results if r.status == TrialStatus.INFRA_ERROR]
         kinds: dict[str, int] = defaultdict(int)
         for result in infra:
             kinds[result.error_kind or "unknown"] += 1
-        self.ledger.append_event("trial_batch", exp=exp, stage=stage, **({"step": step} if step else {}),
-                                 trials=len(suite.results),
-                                 infra=len(infra), infra_kinds=dict(kinds),
-                                 seconds=round(time.monotonic() - started, 2), folder=str(out_dir))
-        if suite.results and len(infra) > self.infra_fraction * len(suite.results):
-            raise InfraBatchError(f"{len(infra)} of {len(suite.results)} trials failed on infrastructure "
+        self._event("trial_batch", exp=exp, stage=stage, **({"step": step} if step else {}),
+                    trials=len(results),
+                    infra=len(infra), infra_kinds=dict(kinds),
+                    seconds=round(time.monotonic() - started, 2), folder=str(out_dir))
+        if results and len(infra) > self.infra_fraction * len(results):
+            raise InfraBatchError(f"{len(infra)} of {len(results)} trials failed on infrastructure "
                                   f"({dict(kinds)})", dict(kinds))
-        return suite.results
+        return results
 
-    def measure(self, candidate: Path, incumbent: Path, out_dir: Path, exp: int):
+    def measure(self, candidate: Path, incumbent: Path, out_dir: Path, exp: int) -> Measure:
         """A decide.Measure running both arms of each request batch together."""
         agents = {"candidate": self.agent(candidate, "candidate"), "incumbent": self.agent(incumbent, "incumbent")}
         batch_no = 0

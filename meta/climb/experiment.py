@@ -2,6 +2,9 @@
 
 propose -> static gate -> smoke -> decide -> anti-overfit gate -> keep or discard
 
+A proposal that left no edit (the meta-agent stopped using its tools, ran out of turns, or its
+requests were refused) ends as ``meta_failed`` before any gate.
+
 Each step (steps.py) returns a result; the first that rejects the candidate books the
 experiment's one ledger row and ends it. The loop and its bookkeeping stay in loop.py; this
 module sees the climb only through ``ClimbHandle``.
@@ -45,11 +48,13 @@ class Experiment:
         return self.climb.ctx.run_dir / "experiments" / f"exp-{self.exp:04d}"
 
     def row(self, status: str, commit: str = "", **fields) -> ResultRow:
-        """This experiment's ledger row, with what it cost so far."""
+        """This experiment's ledger row, with what it cost so far. Only a keep has a held-out
+        score: the incumbent did not change otherwise (an empty cell, not a repeated number)."""
         cost, tokens = self.climb.spend()
+        heldout = self.climb.state.incumbent.heldout_score if status == "keep" else None
         return ResultRow(exp=self.exp, commit=commit, status=status, cost_usd=round(cost - self.cost0, 6),
                          tokens=tokens - self.tokens0, minutes=round((time.monotonic() - self.started) / 60, 2),
-                         heldout_score=self.climb.state.incumbent.heldout_score,
+                         heldout_score=heldout,
                          description=self.proposal.description if self.proposal else "", **fields)
 
     def reject(self, rejection: Rejection, commit: str = "") -> None:
@@ -70,6 +75,9 @@ async def run_experiment(climb: ClimbHandle, exp: int) -> None:
     run.folder.mkdir(parents=True, exist_ok=True)
     (run.folder / "diff.patch").write_text(diff)
 
+    if not run.proposal.finished and not diff.strip():
+        # Nothing to gate: the meta-agent itself failed (its description says how, once).
+        return run.reject(Rejection("meta_failed", run.proposal.description))
     rejection = static_gate(climb, exp, diff, run.proposal)
     if rejection:
         return run.reject(rejection)

@@ -19,6 +19,7 @@ from meta.climb.evaluation import InfraBatchError, mean_of_task_means, per_task_
 from meta.climb.experiment import run_experiment
 from meta.climb.handle import ClimbStop
 from meta.climb.final import final_confirmation
+from meta.ledger.spend import spend_by_role
 from meta.ledger.store import ResultRow
 from meta.gates.static import task_model
 from sandbox.environment import InfraError
@@ -46,9 +47,7 @@ class Climb:
 
     # ----- bookkeeping -------------------------------------------------------------------------
     def event(self, kind: str, exp: int | None = None, **data) -> None:
-        event = self.ctx.ledger.append_event(kind, exp=exp, **data)
-        if self.ctx.view:
-            self.ctx.view.on_event(event, self)
+        self.ctx.event(kind, exp=exp, **data)
 
     def elapsed(self) -> float:
         return self._elapsed_base + time.monotonic() - self._started
@@ -66,13 +65,12 @@ class Climb:
     # ----- the loop ----------------------------------------------------------------------------
     async def run(self) -> ClimbState:
         """Run to the end; safe to call again on a resumed state."""
+        self.announce()
         if self.state.phase in ("final", "done"):
             self.reopen_if_room_left()
         try:
             if self.state.phase == "baseline":
                 await self.resilient("baseline", self.baseline)
-                self.state.phase = "climbing"
-                self.save()
             while self.state.phase == "climbing":
                 reason = self.should_stop()
                 if reason:
@@ -88,6 +86,16 @@ class Climb:
         if self.state.phase == "final":
             await self.finish()
         return self.state
+
+    def announce(self) -> None:
+        """What this process starts from: the limits, the time already spent, how far it got
+        (the dashboard's clock and ETAs start here)."""
+        stop = self.config.stop
+        self.event("climb_start", exp=self.state.exp, run_id=self.state.run_id, phase=self.state.phase,
+                   resumed=self.state.phase != "baseline" or self.state.elapsed_sec > 0,
+                   elapsed_sec=round(self.state.elapsed_sec, 1), hours=stop.hours,
+                   max_experiments=stop.max_experiments, budget_usd=stop.budget_usd, plateau=stop.plateau,
+                   train=len(self.ctx.train), heldout=len(self.ctx.heldout), meta_model=self.config.meta_model)
 
     def reopen_if_room_left(self) -> None:
         """A stopped climb, resumed with room left (it was interrupted, or is given new limits),
@@ -168,7 +176,7 @@ class Climb:
                            retry_in_sec=delay)
                 await self.sleep(delay)
                 delay = min(delay * 2, self.config.pause_max_sec)
-                self.ctx.evaluator.runner.images.forget_failures()
+                self.ctx.evaluator.trials.forget_failures()
                 if before_retry:
                     before_retry()
 
@@ -199,6 +207,7 @@ class Climb:
         version.heldout_score = await self.heldout(version, exp=0)
         self.state.baseline = Version(**vars(version))
         self.state.incumbent, self.state.record = version, record
+        self.state.phase = "climbing"  # saved with the row: a booked baseline is never measured again
         cost, tokens = self.spend()
         self.write_row(ResultRow(exp=0, commit=commit, status="baseline", train_score=version.train_score,
                                  train_se=version.train_se, heldout_score=version.heldout_score,
@@ -226,13 +235,10 @@ class Climb:
         self.state.pending_row = row.model_dump(mode="json")
         self.save()
         self.flush_pending_row()
-        by_role = self.ctx.tracker.by_role()
         self.event("spend", exp=row.exp, total_usd=round(self.ctx.tracker.cost_usd, 6),
-                   by_role={role: {"usd": round(t.cost_usd, 6), "calls": t.calls,
-                                   "tokens": t.usage.prompt_tokens + t.usage.output_tokens}
-                            for role, t in by_role.items()})
+                   by_role=spend_by_role(self.ctx.tracker.by_role()))
         if self.ctx.view:
-            self.ctx.view.on_row(row, self)
+            self.ctx.view.on_row(row)
 
     def flush_pending_row(self) -> None:
         if self.state.pending_row is None:

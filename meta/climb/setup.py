@@ -13,35 +13,31 @@ from typing import Any, Protocol
 
 import docker
 
+from durable import write_atomic
 from meta.climb.config import ClimbConfig
+from meta.climb.errors import SetupError
 from meta.climb.state import ClimbState, Version
 from meta.decide.records import IncumbentRecord
-from meta.climb.evaluation import Evaluator
+from meta.climb.evaluation import Evaluator, SandboxTrials, TrialBatches
 from meta.ledger.store import Ledger
 from meta.proposer.reach import Reach, TrialIndex
 from meta.climb.split import split_tasks
 from meta.workspace.worktree import Workspace
-from sandbox.backends import make_runner, unsupported
-from sandbox.docker import LABEL_RUN, connect, sweep
 from sandbox.images import ImageCache
 from sandbox.pool import SuiteObserver
 from sandbox.task import Task, discover
-from sandbox.trial import TrialRunner
 from task_agent.host import ModelSettings
-from meta.gates.static import COMPUTED, task_model
-from models import ModelClient, PriceTable, RetryPolicy, UsageTracker, check_model_access, create_model
+from meta.climb.preflight import callable_models, start_warnings
+from models import ModelClient, PriceTable, RetryPolicy, UsageTracker, create_model
 
 
 class ClimbView(Protocol):
-    """The live dashboard (or nothing): told about every event and row."""
+    """The live dashboard (or nothing): told about every event and row, and about nothing
+    else, so what it shows can be replayed from the ledger."""
 
-    def on_event(self, event: dict[str, Any], climb: Any) -> None: ...
+    def on_event(self, event: dict[str, Any]) -> None: ...
 
-    def on_row(self, row: Any, climb: Any) -> None: ...
-
-
-class SetupError(Exception):
-    """The climb cannot start: the message says what to fix."""
+    def on_row(self, row: Any) -> None: ...
 
 
 @dataclass
@@ -62,6 +58,13 @@ class ClimbContext:
     client: docker.DockerClient | None = None
     warnings: list[str] = field(default_factory=list)
     _judge: ModelClient | None = field(default=None, repr=False)
+
+    def event(self, kind: str, exp: int | None = None, **data: Any) -> dict[str, Any]:
+        """Append one event to events.jsonl and tell the view."""
+        event = self.ledger.append_event(kind, exp=exp, **data)
+        if self.view:
+            self.view.on_event(event)
+        return event
 
     @property
     def all_tasks(self) -> list[Task]:
@@ -139,100 +142,113 @@ def prune_trial_files(run_dir: Path, keep_last: int) -> int:
     return freed
 
 
-def load_tasks(config: ClimbConfig, ledger: Ledger, runner: TrialRunner | None = None) -> dict[str, Task]:
-    """The runnable tasks; load errors, and tasks the trial engine cannot run (``--env``), are
-    ledger events naming the task, and the others go on."""
+def load_tasks(config: ClimbConfig, ledger: Ledger) -> dict[str, Task]:
     found = discover(*config.tasks)
-    errors = [str(error) for error in found.errors]
-    refused = unsupported(runner, found.tasks) if runner is not None else {}
-    errors += list(refused.values())
-    for error in errors:
-        ledger.append_event("task_error", error=error)
-    tasks = [task for task in found.tasks if task.id not in refused]
-    if not tasks:
-        raise SetupError(f"no runnable tasks under {[str(p) for p in config.tasks]}: " + "; ".join(errors[:5]))
-    return {task.id: task for task in tasks}
+    for error in found.errors:
+        ledger.append_event("task_error", error=str(error))
+    if not found.tasks:
+        raise SetupError(f"no runnable tasks under {[str(p) for p in config.tasks]}: "
+                         + "; ".join(str(e) for e in found.errors[:5]))
+    return {task.id: task for task in found.tasks}
 
 
-def check_models(config: ClimbConfig) -> None:
-    """Fail in seconds if a model cannot be reached for lack of a key (names the variable)."""
-    names = [(config.meta_model, config.meta_url), (config.judge, config.meta_url)]
-    agent_file = config.repo / config.agent_path
-    model = task_model(config.task_model, agent_file.read_text() if agent_file.is_file() else "")
-    if model and model != COMPUTED:  # the model the baseline's trials will call
-        names.append((model, config.base_url))
-    for name, url in names:
-        check_model_access(name, url)
+def drop_unsupported(config: ClimbConfig, tasks: dict[str, Task], ledger: Ledger,
+                     trials: TrialBatches) -> dict[str, Task]:
+    """The tasks the trials' engine can run (``--env``); each one it cannot is a ledger event
+    naming the task and the engine, and the others go on."""
+    refused = trials.unsupported(list(tasks.values()))
+    for message in refused.values():
+        ledger.append_event("task_error", error=message)
+    kept = {task_id: task for task_id, task in tasks.items() if task_id not in refused}
+    if not kept:
+        raise SetupError(f"no task under {[str(p) for p in config.tasks]} can run on {config.env.name}: "
+                         + "; ".join(list(refused.values())[:5]))
+    return kept
+
+
+def _split(config: ClimbConfig, tasks: dict[str, Task]) -> tuple[list[str], list[str]]:
+    try:
+        return split_tasks(list(tasks), config.split)
+    except ValueError as exc:
+        raise SetupError(f"train/held-out split: {exc}") from exc
 
 
 def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bool,
                   retry: RetryPolicy | None = None, view: ClimbView | None = None,
                   observer: SuiteObserver | None = None,
                   semaphore: asyncio.Semaphore | None = None,
-                  images: ImageCache | None = None) -> ClimbContext:
+                  images: ImageCache | None = None,
+                  trials: TrialBatches | None = None) -> ClimbContext:
     """Set up a fresh climb in run_dir, or reopen one (sweeping its orphaned containers).
 
     ``semaphore`` lets several climbs (pairings) share one concurrency budget; by
     default the climb gets its own of ``config.concurrency``. ``images`` shares one
-    image cache, so cells do not build the same image at once.
+    image cache, so cells do not build the same image at once. ``trials`` runs the
+    trials somewhere else than the sandbox on ``config.env`` (then Docker is not connected
+    to, and ``observer``, ``semaphore`` and ``images`` are not used).
     """
     run_dir = run_dir.resolve()
     ledger = Ledger(run_dir)
     if not resume and (run_dir / "state.json").exists():
         raise SetupError(f"{run_dir} already holds a climb; use --resume {run_dir}")
     # Everything that can be wrong with the input is checked before a worktree exists.
-    client = connect(pool_size=max(16, config.concurrency * 4)) if config.env.needs_docker else None
-    runner = make_runner(config.env, run_id, config.trial, concurrency=config.concurrency, images=images,
-                         client=client)
-    tasks = load_tasks(config, ledger, runner)
-    try:
-        train, heldout = split_tasks(list(tasks), config.split)
-    except ValueError as exc:
-        raise SetupError(f"train/held-out split: {exc}") from exc
+    tasks = load_tasks(config, ledger)
+    train, heldout = _split(config, tasks)
     prices = PriceTable.load(config.prices) if config.prices else PriceTable()
+    client = None
+    if trials is None:
+        sandbox = SandboxTrials.open(config.env, run_id, config.trial, config.concurrency, semaphore=semaphore,
+                                     observer=observer, images=images)
+        client, trials = sandbox.runner.client, sandbox
+    supported = drop_unsupported(config, tasks, ledger, trials)
+    if len(supported) < len(tasks):  # the split is over the tasks the engine can run
+        tasks = supported
+        train, heldout = _split(config, tasks)
     if resume:
-        saved = ledger.load_state()
-        if saved is None:
-            raise SetupError(f"{run_dir} has no state.json to resume")
-        state = ClimbState.from_json(saved)
-        removed = sweep(client, {LABEL_RUN: run_id}) if client is not None else []
-        workspace = Workspace.open(run_dir / "workspace", agent_path=config.agent_path)
-        incumbent = state.incumbent.commit if state.incumbent else workspace.head()
-        workspace.reset(incumbent)
-        _set_aside_unfinished(run_dir, state.exp)
-        ledger.append_event("resume_run", exp=state.exp, orphans_removed=len(removed), phase=state.phase)
+        state, workspace = _reopen(config, run_dir, ledger, trials)
     else:
-        state = ClimbState(run_id=run_id)
-        workspace = Workspace.create(config.repo, run_dir, run_id, agent_path=config.agent_path)
-        (run_dir / "config.json").write_text(config.model_dump_json(indent=2))
-        # From here on the run is resumable, even if it dies during its baseline.
-        ledger.save_state(state.to_json())
-    if not resume:
+        state, workspace = _start(config, run_dir, run_id, ledger)
         ledger.append_event("split", train=train, heldout=heldout, seed=config.split.seed)
-    warnings = small_benchmark_warning(config, len(train)) + unpriced_warning(config, prices, workspace)
+    source = workspace.agent_source()
+    # Where each model's price comes from (database version, price file, none): the spend
+    # figures of this run can be checked against it later.
+    ledger.append_event("prices", models={m: prices.source(m) for names in callable_models(config, source).values()
+                                          for m in names})
+    warnings = small_benchmark_warning(config, len(train)) + start_warnings(config, prices, source)
     for warning in warnings:
         ledger.append_event("warning", message=warning)
     tracker = UsageTracker.from_json(state.usage) if state.usage else UsageTracker()
     models = ModelSettings(task_model=config.task_model, allowed_models=config.allowed_models,
                            base_url=config.base_url, prices=prices, retry=retry, tracker=tracker)
-    evaluator = Evaluator(runner, semaphore or asyncio.Semaphore(config.concurrency), tasks, models, config.jail, ledger,
-                          config.infra_pause_fraction, observer)
+    evaluator = Evaluator(trials, tasks, models, config.jail, ledger, config.infra_pause_fraction)
     program = config.program.read_text() if config.program and config.program.is_file() else ""
     ctx = ClimbContext(config, run_dir, state, ledger, workspace, tasks, train, heldout, evaluator, tracker,
                        program, retry, view, client)
     ctx.warnings = warnings
+    evaluator.announce = ctx.event
     return ctx
 
 
-def unpriced_warning(config: ClimbConfig, prices: PriceTable, workspace: Workspace) -> list[str]:
-    """A model without a price counts as $0: say so, since --budget-usd would not see its spend."""
-    models = {config.meta_model, config.judge,
-              task_model(config.task_model, workspace.agent_source()) or ""}
-    unpriced = sorted(m for m in models if m and prices.lookup(m) is None)
-    if not unpriced:
-        return []
-    return [f"no price for {', '.join(unpriced)}: their spend counts as $0 and --budget-usd cannot see it; "
-            "give a price file with --prices (model id -> input/output USD per million tokens)"]
+def _start(config: ClimbConfig, run_dir: Path, run_id: str, ledger: Ledger) -> tuple[ClimbState, Workspace]:
+    state = ClimbState(run_id=run_id)
+    workspace = Workspace.create(config.repo, run_dir, run_id, agent_path=config.agent_path)
+    write_atomic(run_dir / "config.json", config.model_dump_json(indent=2))
+    # From here on the run is resumable, even if it dies during its baseline.
+    ledger.save_state(state.to_json())
+    return state, workspace
+
+
+def _reopen(config: ClimbConfig, run_dir: Path, ledger: Ledger, trials: TrialBatches) -> tuple[ClimbState, Workspace]:
+    saved = ledger.load_state()
+    if saved is None:
+        raise SetupError(f"{run_dir} has no state.json to resume")
+    state = ClimbState.from_json(saved)
+    removed = trials.sweep()
+    workspace = Workspace.open(run_dir / "workspace", agent_path=config.agent_path)
+    workspace.reset(state.incumbent.commit if state.incumbent else workspace.head())
+    _set_aside_unfinished(run_dir, state.exp)
+    ledger.append_event("resume_run", exp=state.exp, orphans_removed=removed, phase=state.phase)
+    return state, workspace
 
 
 def small_benchmark_warning(config: ClimbConfig, train_tasks: int) -> list[str]:
@@ -245,9 +261,9 @@ def small_benchmark_warning(config: ClimbConfig, train_tasks: int) -> list[str]:
     level = decide.alpha / (1 + decide.max_rounds)
     if best_p <= level:
         return []
-    return [f"only {train_tasks} train tasks: the smallest p-value a paired test over tasks can reach is "
-            f"{best_p:.3g}, above its level {level:.3g}, so no edit can be kept except as a simpler equal; "
-            "add tasks or lower --heldout-fraction"]
+    return [(f"only {train_tasks} train tasks: the smallest p-value a paired test over tasks can reach is "
+             f"{best_p:.3g}, above its level {level:.3g}, so no edit can be kept except as a simpler equal; "
+             "add tasks or lower --heldout-fraction")]
 
 
 def _set_aside_unfinished(run_dir: Path, last_done: int) -> None:

@@ -54,7 +54,7 @@ class ClimbState:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "ClimbState":
+    def from_json(cls, data: dict[str, Any]) -> ClimbState:
         data = dict(data)
         version = data.pop("version", STATE_VERSION)
         if version != STATE_VERSION:

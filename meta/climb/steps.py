@@ -17,6 +17,7 @@ from meta.gates.overfit import GateResult, gate
 from meta.gates.static import compile_error, model_violation, scoring_reference, task_model
 from meta.proposer.session import Proposer, ProposerSetup
 from meta.proposer.tools import Proposal, ToolSetup
+from meta.proposer.transcript import TRANSCRIPT_FILE, Transcript, recorded
 from meta.workspace.scope import count_complexity
 from models import ModelRequestError, ScriptExhaustedError, create_model
 from sandbox.results import TrialResult, TrialStatus
@@ -76,6 +77,8 @@ async def _converse(climb: ClimbHandle, exp: int, exp_dir: Path) -> Proposal:
         return await ctx.evaluator.run([(agent, t, repeats, "spot") for t in task_ids],
                                        spot_dir / f"check-{calls:02d}", exp=exp, stage="spot_check")
 
+    transcript = _transcript(climb, exp, exp_dir)
+    climb.event("proposal_start", exp=exp, transcript=str(transcript.path))
     model = create_model(config.meta_model, role="meta", tracker=ctx.tracker, base_url=config.meta_url,
                          retry=ctx.retry, prices=ctx.evaluator.models.prices)
     tools = ToolSetup(
@@ -85,17 +88,31 @@ async def _converse(climb: ClimbHandle, exp: int, exp_dir: Path) -> Proposal:
         train_scores=ctx.train_means(climb.state.record),
         experiments=ctx.ledger.summary_for_proposer(last_n=climb.state.exp + 1, hidden_tasks=ctx.heldout))
     try:
-        proposal = await Proposer(ProposerSetup(
+        proposal = await recorded(Proposer(ProposerSetup(
             model=model, program=ctx.program, tools=tools,
             ledger_summary=ctx.ledger.summary_for_proposer(hidden_tasks=ctx.heldout),
             max_turns=config.meta_max_turns, allowed_models=config.allowed_models,
-            task_model_fixed=config.task_model is not None)).run()
+            task_model_fixed=config.task_model is not None, transcript=transcript,
+            **config.meta_thinking.settings())).run(), transcript)
     finally:
         await model.aclose()
     climb.event("proposal", exp=exp, description=proposal.description, hypothesis=proposal.hypothesis,
                 failure_class=proposal.failure_class, targeted=proposal.targeted_tasks,
                 finished=proposal.finished, turns=proposal.turns, spot_trials=proposal.spot_trials)
     return proposal
+
+
+def _transcript(climb: ClimbHandle, exp: int, exp_dir: Path) -> Transcript:
+    """The conversation's ATIF file; an earlier attempt's (an outage cut it short) is kept
+    beside it as meta-trajectory.attempt-N.json."""
+    path = exp_dir / TRANSCRIPT_FILE
+    attempt = 1 + len(list(exp_dir.glob("meta-trajectory.attempt-*.json")))
+    if path.exists():
+        path.rename(exp_dir / f"meta-trajectory.attempt-{attempt}.json")
+        attempt += 1
+    max_turns = climb.config.meta_max_turns
+    return Transcript(path, model=climb.config.meta_model, session_id=f"{climb.state.run_id}-exp{exp}-{attempt}",
+                      on_turn=lambda note: climb.event("meta_turn", exp=exp, max_turns=max_turns, **note))
 
 
 def static_gate(climb: ClimbHandle, exp: int, diff: str, proposal: Proposal) -> Rejection | None:
@@ -115,8 +132,6 @@ def static_gate(climb: ClimbHandle, exp: int, diff: str, proposal: Proposal) -> 
 
 
 def _static_rejection(climb: ClimbHandle, diff: str, proposal: Proposal) -> Rejection | None:
-    if not proposal.finished and not diff.strip():
-        return Rejection("crash", proposal.description)
     ws, cfg = climb.ctx.workspace, climb.config
     scope = ws.check_scope(climb.state.incumbent.commit)
     if not scope.ok:
@@ -186,7 +201,8 @@ async def overfit_gate(climb: ClimbHandle, exp: int, decision: Decision, diff: s
     try:
         verdict = await climb.resilient("gate", lambda: gate(
             ctx.judge_model(), diff=diff, description=proposal.description, hypothesis=proposal.hypothesis,
-            tasks=ctx.all_tasks, baseline_source=Path(incumbent.agent_file).read_text()), exp)
+            tasks=ctx.all_tasks, baseline_source=Path(incumbent.agent_file).read_text(),
+            **climb.config.judge_settings.settings()), exp)
     except ModelRequestError as exc:
         climb.event("gate", exp=exp, gate="overfit", passed=False, status="overfit",
                     reason=f"the judge model failed: {exc}"[:500], leaks=[], verdict=None)

@@ -8,6 +8,13 @@ from typing import Literal
 
 from meta.decide.stats import suite_score
 
+STATISTIC_NAMES = {"perm_p": "permutation p", "perm_z_p": "permutation p (normal approximation)",
+                   "screen_p": "screening p", "naive": "naive rule"}
+"""How a person reads a Decision's ``statistic`` (the dashboard and the report say these)."""
+STEP_NAMES = {"spot": "first look", "widen": "widened look", "full": "full suite", "sequential": "extra repeats",
+              "confirm": "confirmation"}
+"""How a person reads the ``step`` of a decision's trial batch (a look of the procedure)."""
+
 Arm = Literal["candidate", "incumbent"]
 Verdict = Literal["keep", "discard", "inconclusive"]
 Stage = Literal["spot", "full", "sequential"]

@@ -45,8 +45,8 @@ from meta.decide.staged import Evidence, run_staged
 from meta.decide.stats import suite_score
 
 __all__ = [
-    "Decision",
     "DecideConfig",
+    "Decision",
     "IncumbentRecord",
     "Measure",
     "TrialRequest",

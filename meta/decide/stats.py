@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -166,8 +166,8 @@ def sequential_levels(infos: Sequence[float], spend: Sequence[float], max_corr: 
             r = min(max_corr, math.sqrt(max(infos[k - 1], 1e-300) / max(info, 1e-300)))
             sd = math.sqrt(1 - r * r)
 
-            def crossing(c: float) -> float:
-                return sum(w * f * _upper((c - r * z) / sd) for z, w, f in zip(points, weights, dens))
+            def crossing(c: float) -> float:  # called in this iteration only: its values are current
+                return sum(w * f * _upper((c - r * z) / sd) for z, w, f in zip(points, weights, dens))  # noqa: B023
 
             low, high = -6.0, 8.0
             for _ in range(40):
@@ -191,7 +191,8 @@ def sequential_levels(infos: Sequence[float], spend: Sequence[float], max_corr: 
     return levels
 
 
-def _task_sampler(candidate: Sequence[float], incumbent: Sequence[float], shift: float):
+def _task_sampler(candidate: Sequence[float], incumbent: Sequence[float],
+                  shift: float) -> Callable[[random.Random], float] | None:
     """A function drawing one permuted delta for a task, or None if it is constant."""
     shifted = [x + shift for x in candidate]
     pooled = shifted + list(incumbent)
@@ -201,7 +202,7 @@ def _task_sampler(candidate: Sequence[float], incumbent: Sequence[float], shift:
         return None
     if all(x in (0.0, 1.0) for x in pooled):
         # Binary rewards: the candidate's pass count is hypergeometric; draw it by inverse CDF.
-        passes, n = int(round(total)), len(pooled)
+        passes, n = round(total), len(pooled)
         low, high = max(0, n_c - (n - passes)), min(n_c, passes)
         ks = list(range(low, high + 1))
         weights = [math.comb(passes, k) * math.comb(n - passes, n_c - k) for k in ks]

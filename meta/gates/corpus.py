@@ -28,7 +28,7 @@ _CODE_SUFFIXES = frozenset({".py", ".sh", ".bash", ".js", ".ts", ".rb", ".pl", "
                             ".yaml", ".yml", ".mk", ".dockerfile"})
 _PROSE_SUFFIXES = frozenset({".md", ".rst"})
 PATH_RE = re.compile(r"(?<![\w./~-])/[\w.+-]+(?:/[\w.+-]+)+")
-STRING_RE = re.compile(r"'([^'\n]{%d,})'|\"([^\"\n]{%d,})\"" % (STRING_MIN, STRING_MIN))
+STRING_RE = re.compile(rf"'([^'\n]{{{STRING_MIN},}})'|\"([^\"\n]{{{STRING_MIN},}})\"")
 NUMBER_RE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?!\w|\.\d)")
 _QUOTED = re.compile(r"""^[a-zA-Z]*('{3}|"{3}|'|")(.*)\1$""", re.DOTALL)
 _HEREDOC = re.compile(r"<<-?\s*['\"]?(\w+)['\"]?[^\n]*\n(.*?)\n\s*\1\s*$", re.DOTALL | re.MULTILINE)

@@ -54,7 +54,8 @@ def _leak_reason(report: LeakReport, limit: int = 5) -> str:
 
 async def gate(model: ModelClient | None, *, diff: str, description: str, hypothesis: str,
                tasks: Sequence[Task], baseline_source: str,
-               max_tokens: int = REFLECT_MAX_TOKENS) -> GateResult:
+               max_tokens: int = REFLECT_MAX_TOKENS, thinking: str | int | None = None,
+               effort: str | None = None) -> GateResult:
     """Decide whether a candidate is a general improvement or an overfit.
 
     Args:
@@ -65,6 +66,7 @@ async def gate(model: ModelClient | None, *, diff: str, description: str, hypoth
         tasks: Every task of the benchmark, train and held-out.
         baseline_source: The incumbent's agent.py (its literals are not leaks).
         max_tokens: Cap per judge reply.
+        thinking, effort: The judge's settings (see ``reflect``).
 
     Raises:
         ModelError: The judge could not be reached (infrastructure, not a verdict).
@@ -77,7 +79,7 @@ async def gate(model: ModelClient | None, *, diff: str, description: str, hypoth
                           "no task data in the added lines; reflection not configured")
     names = [name for task in tasks for name in task_names(task)]
     verdict = await reflect(model, diff=diff, description=description, hypothesis=hypothesis,
-                            redact_names=names, max_tokens=max_tokens)
+                            redact_names=names, max_tokens=max_tokens, thinking=thinking, effort=effort)
     if not verdict.worthwhile:
         return GateResult(False, "overfit", leak, verdict, f"reflection: not worthwhile: {verdict.reason}")
     return GateResult(True, "ok", leak, verdict,

@@ -15,6 +15,7 @@ from typing import Any
 from meta.gates.leaks import name_pattern
 from models.messages import Reply, sendable_content, tool_result
 from models import ModelClient
+from models.base import reply_cap, thinking_on
 
 REFLECT_MAX_TOKENS = 1024
 MAX_DIFF_CHARS = 40_000
@@ -143,7 +144,8 @@ def reflection_prompt(*, diff: str, description: str, hypothesis: str) -> str:
 
 
 async def reflect(model: ModelClient, *, diff: str, description: str, hypothesis: str,
-                  redact_names: Iterable[str] = (), max_tokens: int = REFLECT_MAX_TOKENS) -> Verdict:
+                  redact_names: Iterable[str] = (), max_tokens: int = REFLECT_MAX_TOKENS,
+                  thinking: str | int | None = None, effort: str | None = None) -> Verdict:
     """Ask a judge model whether the edit is a worthwhile general improvement.
 
     A reply without a usable verdict gets one reminder; if the second reply has
@@ -155,7 +157,10 @@ async def reflect(model: ModelClient, *, diff: str, description: str, hypothesis
         description: The proposer's description of the edit.
         hypothesis: Why the proposer expects it to help.
         redact_names: Task names to hide from the judge.
-        max_tokens: Cap per judge reply.
+        max_tokens: Cap per judge reply's answer (thinking gets room on top).
+        thinking: The judge's thinking setting. A thinking judge is not forced to call the
+            verdict tool (the Messages API refuses that combination); the reminder covers it.
+        effort: The judge's effort level.
 
     Raises:
         ModelError: The judge could not be reached; that is infrastructure, not a verdict.
@@ -164,8 +169,11 @@ async def reflect(model: ModelClient, *, diff: str, description: str, hypothesis
     prompt = reflection_prompt(diff=redact(diff, names), description=redact(description, names),
                                hypothesis=redact(hypothesis, names))
     messages: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
-    ask = {"system": SYSTEM_PROMPT, "tools": [VERDICT_TOOL], "max_tokens": max_tokens,
-           "tool_choice": VERDICT_TOOL["name"]}  # forced where the provider honours it; else the nudge
+    # Forced where the provider honours it (and the judge does not think); else the reminder.
+    ask: dict[str, Any] = {"system": SYSTEM_PROMPT, "tools": [VERDICT_TOOL],
+                           "max_tokens": reply_cap(max_tokens, thinking, effort),
+           "tool_choice": None if thinking_on(thinking) else VERDICT_TOOL["name"], "thinking": thinking,
+           "effort": effort}
     reply = await model.complete(messages, **ask)
     verdict = parse_verdict(reply)
     if verdict is not None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from task_agent.model_choice import COMPUTED, model_constant, task_model
+
+__all__ = ["COMPUTED", "compile_error", "model_constant", "model_violation", "scoring_reference", "task_model"]
 
 
 def compile_error(source: str, name: str) -> str | None:
@@ -19,29 +22,6 @@ def compile_error(source: str, name: str) -> str | None:
     if proc.returncode == 0:
         return None
     return f"{name} does not compile: " + (proc.stderr.strip().splitlines() or ["?"])[-1].replace(str(path), name)
-
-
-COMPUTED = "<computed>"
-"""What model_constant returns for a MODEL that is not a plain string literal."""
-
-
-def model_constant(source: str) -> str | None:
-    """MODEL = "..." at module level; None when absent (or unparsable), COMPUTED when not a plain string."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
-        if any(isinstance(t, ast.Name) and t.id == "MODEL" for t in targets):
-            value = node.value
-            return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else COMPUTED
-    return None
-
-
-def task_model(fixed: str | None, source: str) -> str | None:
-    """The model an agent's trials call: the one fixed for the run, else the agent's MODEL."""
-    return fixed or model_constant(source)
 
 
 def model_violation(candidate: str, incumbent: str, allowed: list[str] | None, *, fixed: bool) -> str | None:

@@ -21,12 +21,13 @@ import json
 import os
 import threading
 from collections.abc import Callable, Collection
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from durable import fsync_dir, write_atomic
 from meta.ledger.row import COLUMNS, HEADER, INCUMBENT_STATUSES, ResultRow, Status
 from meta.ledger.summary import proposer_summary
 
@@ -52,15 +53,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (Path, datetime)):
         return str(value)
     raise TypeError(f"cannot record a {type(value).__name__} in the ledger")
-
-
-def _fsync_dir(path: Path) -> None:
-    # A new or renamed file is durable only once its directory entry is.
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _complete_lines(path: Path) -> list[str]:
@@ -108,7 +100,7 @@ class Ledger:
         self.results_path = self.run_dir / RESULTS_FILE
         self.events_path = self.run_dir / EVENTS_FILE
         self.state_path = self.run_dir / STATE_FILE
-        self._now = now or (lambda: datetime.now(timezone.utc))
+        self._now = now or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
         _cut_torn_tail(self.results_path)
         _cut_torn_tail(self.events_path)
@@ -127,7 +119,7 @@ class Ledger:
             f.flush()
             os.fsync(f.fileno())
         if created:
-            _fsync_dir(self.run_dir)
+            fsync_dir(self.run_dir)
 
     def has_row(self, exp: int) -> bool:
         """Whether experiment ``exp`` already has its (non-stop) row."""
@@ -172,7 +164,8 @@ class Ledger:
         event = {"t": self._now().isoformat(timespec="milliseconds"), "exp": exp, "kind": kind, **data}
         line = json.dumps(event, default=_jsonable, ensure_ascii=False)
         self._append(self.events_path, line + "\n")
-        return json.loads(line)
+        recorded: dict[str, Any] = json.loads(line)  # what a reader will see, not the objects passed in
+        return recorded
 
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
         """Every complete event, in order, optionally only those of one kind.
@@ -194,15 +187,9 @@ class Ledger:
 
     def save_state(self, state: dict[str, Any]) -> None:
         """Replace state.json atomically: a reader sees the old state or the new, never half."""
-        tmp = self.state_path.with_name(STATE_FILE + ".tmp")
         text = json.dumps(state, default=_jsonable, ensure_ascii=False, indent=1)
         with self._lock:
-            with tmp.open("w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.state_path)
-            _fsync_dir(self.run_dir)
+            write_atomic(self.state_path, text)
 
     def load_state(self) -> dict[str, Any] | None:
         """The last saved state, or None if none was saved.

@@ -7,6 +7,7 @@ split, the budget and every other knob come from one template ``ClimbConfig``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from meta.climb.config import ClimbConfig
+from sandbox.defaults import CONCURRENCY
 
 # Who makes a model, by the leading word of its id; a model served through an
 # OpenAI- or Anthropic-compatible endpoint keeps its maker's family.
@@ -36,7 +38,7 @@ class PairingsConfig(BaseModel):
     the split never changes between cells."""
     families: dict[str, str] = Field(default_factory=dict)
     """Model name -> family, overriding ``model_family``'s guess."""
-    concurrency: int = Field(4, ge=1)
+    concurrency: int = Field(CONCURRENCY, ge=1)
     """Trials at once across all cells together (one shared budget, not one per cell)."""
     transfer_repeats: int = Field(1, ge=0)
     """Repeats per held-out task when a cell's final agent runs with another task model; 0 skips transfer."""
@@ -96,14 +98,39 @@ def model_family(model: str) -> str:
 
 
 def model_labels(models: list[str]) -> dict[str, str]:
-    """Short, folder-safe, unique labels: the model id (a scripted file's stem)."""
-    labels: dict[str, str] = {}
-    for model in dict.fromkeys(models):
-        provider, _, ident = model.partition(":")
-        base = Path(ident).stem if provider == "scripted" else ident.rsplit("/", 1)[-1]
-        label = _UNSAFE.sub("-", base).strip(".-") or provider
-        candidate, n = label, 2
-        while candidate in labels.values():
-            candidate, n = f"{label}-{n}", n + 1
-        labels[model] = candidate
-    return labels
+    """Short, folder-safe, unique labels, each derived from its own model id only.
+
+    A label is the id's last part (a scripted file's stem); models whose labels clash take
+    more of their id (the folder before, then the provider), never a counter, so that
+    ``openai:smol`` and ``openai:smol2`` stay ``smol`` and ``smol2`` and a clash between
+    ``scripted:/x/smol.json`` and ``openai:smol`` gives ``x-smol`` and ``openai-smol``.
+    Ids that still clash once cleaned get a hash of the whole id.
+    """
+    unique = list(dict.fromkeys(models))
+    pieces = {m: _id_pieces(m) for m in unique}
+    depth = dict.fromkeys(unique, 1)
+    while True:
+        labels = {m: _label(pieces[m], depth[m]) for m in unique}
+        clashing = [m for m in unique if list(labels.values()).count(labels[m]) > 1]
+        deeper = [m for m in clashing if depth[m] <= len(pieces[m]) - 1]
+        if not deeper:
+            break
+        for m in deeper:
+            depth[m] += 1
+    return {m: f"{labels[m]}-{hashlib.sha1(m.encode()).hexdigest()[:6]}" if m in clashing else labels[m]
+            for m in unique}
+
+
+def _id_pieces(model: str) -> list[str]:
+    """The provider, then the parts of the model id (a scripted file without its suffix)."""
+    provider, _, ident = model.partition(":")
+    parts = [p for p in ident.split("/") if p]
+    if provider == "scripted" and parts:
+        parts[-1] = Path(parts[-1]).stem
+    return [provider, *parts]
+
+
+def _label(pieces: list[str], depth: int) -> str:
+    text = "-".join(pieces[-depth:])
+    # "__" separates a cell name's parts, so no label may hold it.
+    return re.sub("_{2,}", "_", _UNSAFE.sub("-", text)).strip(".-_") or pieces[0]

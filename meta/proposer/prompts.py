@@ -16,8 +16,11 @@ output, runs out of turns, misreads an instruction's format requirement, loops o
 an error message...).
 2. Form a hypothesis about a GENERAL harness change that would fix that class on tasks you have never seen: \
 better instructions in the system prompt, a better tool (e.g. file editing, output truncation with the head \
-and tail kept), a smarter loop (more turns, a final self-check turn, context management), a better model \
-setting.
+and tail kept), a smarter loop (more turns, a final self-check turn, context management: the runtime raises \
+ContextWindowError when the conversation outgrows the model), or how hard the model thinks: THINKING \
+("adaptive", "off", or a budget of thinking tokens, counted in MAX_TOKENS; Anthropic models) and EFFORT \
+("low", "medium", "high", "xhigh", "max"). More thinking costs tokens and time per turn, so it must pay for \
+itself in score.
 3. Make the edit with edit_agent (exact unique string replacement) or write_agent. Keep the file a valid, \
 importable Python module that defines async run(ctx). Prefer simple edits: between two equal scores the \
 simpler file wins.

@@ -22,6 +22,7 @@ from meta.proposer.reach import (
     page,
     read_text,
 )
+from meta.proposer.transcript import TRANSCRIPT_FILE
 from sandbox.results import TrialResult
 
 SpotCheck = Callable[[list[str], int], Awaitable[list[TrialResult]]]
@@ -109,7 +110,9 @@ class MetaTools:
             MetaTool("read_task", "Read the instruction of a train task.", obj({"task": string}, ["task"]),
                      self.read_task),
             MetaTool("list_experiments", "List every past experiment: status, delta, description and "
-                     "per-task train deltas (paged). Experiment 12's diff is at experiments/exp-0012/diff.patch.",
+                     "per-task train deltas (paged). Experiment 12's diff is at experiments/exp-0012/diff.patch, "
+                     f"and the conversation that proposed it (an earlier session of yours: what it read, thought "
+                     f"and why it chose the edit) at experiments/exp-0012/{TRANSCRIPT_FILE} (read_file).",
                      obj({"offset": integer}), self.list_experiments),
             MetaTool("list_trials", "List train trials (newest last), optionally for one task or only failures.",
                      obj({"task": string, "failed_only": {"type": "boolean"}}), self.list_trials),

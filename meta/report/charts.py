@@ -17,19 +17,20 @@ import matplotlib
 matplotlib.use("Agg")  # no display: render straight to files
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Patch, Rectangle
 
-from meta.report.data import short
+from meta.report.data import UNSCORED, short
 
 DPI = 110
 KEPT, GREY, TRAIN, HELDOUT = "#2e9e44", "#9a9a9a", "#1f5fae", "#e07b00"
 NOT_RUN = "#eeeeee"
 KEY_LINE, KEY_CHARS = 0.19, 72  # inches per line of the kept-edits key; characters per description
 MAX_WIDTH = 11.5  # inches: wider charts shrink in the report until their text is unreadable
-STAGE_COLOURS = {"baseline": "#1f5fae", "heldout": "#e07b00", "smoke": "#8c564b", "spot_check": "#9467bd",
-                 "decide": "#2e9e44", "decide: spot": "#a1d99b", "decide: widen": "#74c476",
-                 "decide: full": "#31a354", "decide: sequential": "#006d2c", "decide: confirm": "#00441b",
-                 "final": "#d62728", "proposal": "#17becf", "overfit review": "#bcbd22"}
+STAGE_COLOURS = {"baseline": "#1f5fae", "held-out runs": "#e07b00", "smoke test": "#8c564b",
+                 "meta-agent's spot checks": "#9467bd", "deciding: measuring": "#2e9e44",
+                 "deciding: first look": "#a1d99b", "deciding: widened look": "#74c476",
+                 "deciding: full suite": "#31a354", "deciding: extra repeats": "#006d2c",
+                 "deciding: confirmation": "#00441b", "final head-to-head": "#d62728",
+                 "proposal (meta-agent)": "#17becf", "overfitting review": "#bcbd22"}
 
 
 @dataclass(frozen=True)
@@ -99,10 +100,10 @@ def running_best_chart(series: dict[str, Any], path: Path) -> Chart:
         points = [(x, y) for x, y, _ in series["candidates"].get(status, []) if y is not None]
         if points:
             ax.scatter(*zip(*points), marker=marker, s=46, color=GREY, zorder=3, label=label)
-    unscored = [x for status in ("invalid", "crash") for x, _, _ in series["candidates"].get(status, [])]
+    unscored = [x for status in UNSCORED for x, _, _ in series["candidates"].get(status, [])]
     if unscored:
         ax.scatter(unscored, [floor] * len(unscored), marker="x", s=46, color=GREY, zorder=3,
-                   label="invalid / crash (not scored)")
+                   label="invalid / crash / meta failed (not scored)")
     if kept:
         ax.scatter([x for x, _, _ in kept], [y for _, y, _ in kept], s=110, color=KEPT, edgecolor="black",
                    zorder=4, label="kept")
@@ -139,70 +140,66 @@ def _number_kept(ax: plt.Axes, kept: list[tuple[int, float, str]], last_exp: int
         previous = x
 
 
-def heatmap_chart(heat: dict[str, Any], path: Path) -> Chart:
-    """Tasks x experiments; hatched grey cells were not run, red ones failed."""
-    tasks, exps = heat["tasks"], heat["exps"]
-    values = np.array([[np.nan if v is None else v for v in row] for row in heat["values"]], dtype=float)
-    if values.size == 0:
-        values = np.full((max(len(tasks), 1), max(len(exps), 1)), np.nan)
-    masked = np.ma.masked_invalid(values)
-    width = min(max(6.0, 0.62 * len(exps) + 3.5), MAX_WIDTH)
-    fig, ax = plt.subplots(figsize=(width, max(3.0, 0.36 * len(tasks) + 1.8)))
-    cmap = matplotlib.colormaps["RdYlGn"].with_extremes(bad=NOT_RUN)
-    finite = values[np.isfinite(values)]
-    vmin, vmax = min(0.0, *finite) if finite.size else 0.0, max(1.0, *finite) if finite.size else 1.0
-    image = ax.imshow(masked, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto", interpolation="nearest")
-    column = (width - 3.5) / max(len(exps), 1)  # inches per experiment
-    for (i, j), value in np.ndenumerate(values):
-        if np.isnan(value):
-            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor="#b5b5b5",
-                                   linewidth=0))
-        elif column >= 0.3 and len(tasks) * len(exps) <= 1200:
-            ax.text(j, i, f"{value:.2g}", ha="center", va="center", fontsize=7.5,
-                    color="black" if 0.2 < (value - vmin) / ((vmax - vmin) or 1) < 0.8 else "white")
-    for j, status in enumerate(heat["statuses"]):
-        if status == "keep":
-            ax.add_patch(Rectangle((j - 0.5, -0.5), 1, len(tasks), fill=False, edgecolor="black", linewidth=2.2))
-    if column >= 0.55:
-        ax.set_xticks(range(len(exps)), [f"{e}\n{s}" for e, s in zip(exps, heat["statuses"])], fontsize=8)
-    else:  # too narrow for statuses: numbers only, thinned, kept ones in bold
-        step = max(1, round(0.16 / column))
-        shown = [j for j in range(len(exps)) if j % step == 0 or heat["statuses"][j] == "keep"]
-        ax.set_xticks(shown, [str(exps[j]) for j in shown], fontsize=7.5, rotation=90)
-        for j, tick in zip(shown, ax.get_xticklabels()):
-            tick.set_fontweight("bold" if heat["statuses"][j] == "keep" else "normal")
-    ax.set_yticks(range(len(tasks)), tasks, fontsize=8)
-    ax.set_xlabel("experiment (candidate measured; column 0 is the baseline)")
-    fig.colorbar(image, ax=ax, label="mean reward", fraction=0.04, pad=0.02)
-    # Below the figure (saved with a tight box), so it never covers the title or the x labels.
-    fig.legend(handles=[Patch(facecolor=NOT_RUN, hatch="///", edgecolor="#b5b5b5", label="not evaluated"),
-                        Patch(facecolor=cmap(0.0), label="failed (0)"),
-                        Patch(facecolor="none", edgecolor="black", linewidth=2.2, label="kept")],
-               loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False, fontsize=9)
-    ax.set_title("Per-task reward of each candidate")
-    drawn = image.get_array()
-    cells = [[None if drawn.mask is not np.ma.nomask and drawn.mask[i, j] else float(drawn[i, j])
-              for j in range(drawn.shape[1])] for i in range(drawn.shape[0])]
-    return save_chart(fig, path, "Task x experiment", {"cells": cells, "tasks": list(tasks), "exps": list(exps)})
-
-
 def spend_chart(spend: dict[str, Any], path: Path) -> Chart:
+    """Cumulative dollars per role; tokens instead when no model had a price (else a flat chart)."""
+    dollars = any(y for _, ys in spend["series"].values() for y in ys)
+    series = spend["series"] if dollars or not spend.get("tokens") else spend["tokens"]
     fig, ax = plt.subplots(figsize=(7, 3.8))
-    longest = max((x for xs, _ in spend["series"].values() for x in xs), default=0.0)
+    longest = max((x for xs, _ in series.values() for x in xs), default=0.0)
     unit, scale = _time_unit(longest * 3600)
-    for role, (xs, ys) in sorted(spend["series"].items()):
+    for role, (xs, ys) in sorted(series.items()):
         ax.step([x * 3600 / scale for x in xs], ys, where="post", marker="o", markersize=3, label=role)
     ax.set_xlabel(f"{unit} since the climb started")
-    ax.set_ylabel("cumulative spend (USD)")
+    ax.set_ylabel("cumulative spend (USD)" if dollars else "cumulative tokens (no model had a price)")
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
-    if spend["series"]:
+    if series:
         ax.legend(frameon=False, fontsize=9)
-    if not any(y for _, ys in spend["series"].values() for y in ys):  # otherwise an empty-looking chart
-        ax.text(0.5, 0.5, "no spend recorded: the models have no price (or a price of 0)", ha="center",
+    if not any(y for _, ys in series.values() for y in ys):  # otherwise an empty-looking chart
+        ax.text(0.5, 0.5, "nothing spent: no tokens and no priced calls recorded", ha="center",
                 va="center", transform=ax.transAxes, fontsize=9, color="#555555")
-    ax.set_title(f"Spend by role over time (from {spend['source']})")
-    return save_chart(fig, path, "Spend by role", {"hours": {r: list(xy) for r, xy in spend["series"].items()}})
+    ax.set_title(f"{'Spend' if dollars else 'Tokens'} by role over time (from {spend['source']})")
+    return save_chart(fig, path, "Spend by role", {"hours": {r: list(xy) for r, xy in series.items()},
+                                                   "unit": "USD" if dollars else "tokens"})
+
+
+def progress_chart(points: list[dict[str, Any]], path: Path) -> Chart:
+    """The running best against wall-clock hours and against money (tokens when nothing had a price)."""
+    money = "usd" if any(p["usd"] for p in points) else "tokens"
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.9), sharey=True, layout="constrained")
+    for ax, key, label in ((axes[0], "hours", "hours since the climb started"),
+                           (axes[1], money, "USD spent" if money == "usd" else "tokens used (no model had a price)")):
+        _progress_panel(ax, points, key)
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("score (mean reward)")
+    axes[0].legend(frameon=False, fontsize=8.5, loc="best")
+    fig.suptitle("Running best against time and against spend", fontsize=11)
+    return save_chart(fig, path, "Running best over time and spend", {"x": money})
+
+
+def _progress_panel(ax: plt.Axes, points: list[dict[str, Any]], key: str) -> None:
+    train_x, train_y, held_x, held_y, current, held = [], [], [], [], None, None
+    for point in points:
+        row, x = point["row"], point[key]
+        if row.status in ("baseline", "keep"):
+            current, held = row.train_score, row.heldout_score if row.heldout_score is not None else held
+        if current is not None:
+            train_x.append(x)
+            train_y.append(current)
+        if held is not None:
+            held_x.append(x)
+            held_y.append(held)
+    ax.step(train_x, train_y, where="post", color=TRAIN, linewidth=2, label="incumbent, train")
+    ax.step(held_x, held_y, where="post", color=HELDOUT, linewidth=1.8, linestyle="--", label="incumbent, held-out")
+    for status, (marker, colour, size) in {"discard": ("o", GREY, 30), "overfit": ("v", GREY, 30),
+                                           "keep": ("o", KEPT, 70)}.items():
+        shown = [(p[key], p["row"].train_score) for p in points
+                 if p["row"].status == status and p["row"].train_score is not None]
+        if shown:
+            ax.scatter(*zip(*shown), marker=marker, s=size, color=colour, zorder=3,
+                       edgecolor="black" if status == "keep" else "none",
+                       label={"discard": "discarded", "overfit": "overfit", "keep": "kept"}[status])
 
 
 def trials_chart(trials: dict[str, Any], path: Path) -> Chart:

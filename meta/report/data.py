@@ -17,7 +17,7 @@ from typing import Any
 from meta.ledger.store import EVENTS_FILE, RESULTS_FILE, ResultRow
 from sandbox.results import TrialResult
 
-UNSCORED = ("invalid", "crash")
+UNSCORED = ("invalid", "crash", "meta_failed")
 """Statuses whose candidate never ran on the train suite."""
 RUN_FOLDERS = ("baseline", "experiments", "heldout", "final")
 """Top-level folders of a run folder that hold trial batches."""

@@ -24,6 +24,19 @@ pre.diff { white-space: pre; }
 .add { color: #116329; background: #e6ffec; } .del { color: #82071e; background: #ffebe9; }
 .hunk { color: #0550ae; } .keep { color: #2e9e44; font-weight: bold; } .bad { color: #b42318; }
 details { margin: 0.5em 0 1.5em; } summary { cursor: pointer; font-weight: 600; }
+section details { margin: 0.3em 0 0.6em; } details[open] > summary { margin-bottom: 0.4em; }
+.headline { display: flex; flex-wrap: wrap; gap: 0.8em; margin: 1em 0 0.5em; }
+.card { border: 1px solid #ddd; border-radius: 6px; padding: 0.5em 0.9em; min-width: 11em; flex: 1; }
+.card .label { color: #555; font-size: 0.85em; } .card .big { font-size: 1.45em; font-weight: 600; }
+.card .small { color: #555; font-size: 0.8em; }
+.wide { overflow-x: auto; } .wide table { font-size: 0.82em; }
+pre.thinking { font-style: italic; color: #444; background: #f4f1fa; } pre.output { background: #f3f6f3; }
+pre.args { background: #f5f5f0; } pre.bad { background: #fff0ef; }
+pre.said { font-family: inherit; font-size: 0.95em; background: #fafafa; }
+p.call { margin: 0.6em 0 0.1em; color: #555; font-size: 0.85em; }
+.pair { display: flex; flex-wrap: wrap; gap: 0 1.5em; align-items: flex-start; }
+#every summary { font-weight: normal; }
+svg.linked { width: 100%; height: auto; border: 1px solid #eee; } svg.linked a rect:hover { fill: rgba(0,0,0,0.15); }
 """
 
 
@@ -69,6 +82,21 @@ def image(chart: Chart) -> str:
     return f'<img alt="{esc(chart.title)}" src="data:image/png;base64,{data}">'
 
 
+def linked_image(chart: Chart, boxes: list[tuple[str, str, int, int, int, int]]) -> str:
+    """The chart's PNG inside an SVG with a link over each box ``(href, title, left, top, right,
+    bottom)`` in the PNG's pixels; the SVG scales the picture and its links together."""
+    from matplotlib.image import imread  # the PNG's size; matplotlib is loaded for the charts anyway
+
+    height, width = imread(chart.path).shape[:2]
+    data = base64.b64encode(chart.path.read_bytes()).decode("ascii")
+    areas = "".join(f'<a href="{esc(link)}"><title>{esc(title)}</title><rect x="{left}" y="{top}" '
+                    f'width="{right - left}" height="{bottom - top}" fill="transparent"/></a>'
+                    for link, title, left, top, right, bottom in boxes)
+    return (f'<svg class="linked" viewBox="0 0 {width} {height}" role="img" aria-label="{esc(chart.title)}" '
+            f'xmlns="http://www.w3.org/2000/svg"><image href="data:image/png;base64,{data}" width="{width}" '
+            f'height="{height}"/>{areas}</svg>')
+
+
 def diff_block(diff: str) -> str:
     if not diff.strip():
         return "<p class=\"note\">(no diff recorded)</p>"
@@ -87,7 +115,8 @@ def section(title: str, note: str, body: str, anchor: str = "") -> str:
     return f"<section{ident}><h2>{esc(title)}</h2>{intro}{body}</section>"
 
 
-def page(title: str, subtitle: str, sections: Sequence[str]) -> str:
+def page(title: str, subtitle: str, sections: Sequence[str], top: str = "") -> str:
+    """A whole page; ``top`` goes between the subtitle and the sections (the headline)."""
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
-            f"<h1>{esc(title)}</h1><p class=\"note\">{subtitle}</p>{''.join(sections)}</body></html>")
+            f"<h1>{esc(title)}</h1><p class=\"note\">{subtitle}</p>{top}{''.join(sections)}</body></html>")

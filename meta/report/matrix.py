@@ -12,10 +12,11 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from meta.ledger.spend import tokens_text
 from meta.pairings.study import RESULT_FILE, PairingsRun
 from meta.pairings.config import Cell
 from meta.report.data import RunRecord, mean, mean_se
-from sandbox.results import write_json_atomic
+from durable import write_json_atomic
 
 RESULT_VERSION = 1
 
@@ -59,6 +60,8 @@ def cell_summary(run: PairingsRun, cell: Cell) -> dict[str, Any]:
         "lift": None if final_held is None or base_held is None else final_held - base_held,
         "experiments": sum(r.status != "baseline" for r in rows), "keeps": sum(r.status == "keep" for r in rows),
         "cost_usd": float(spends[-1].get("total_usd", 0.0)) if spends else sum(r.cost_usd or 0.0 for r in rows),
+        "tokens": (sum(int(s.get("tokens", 0)) for s in (spends[-1].get("by_role") or {}).values()) if spends
+                   else sum(r.tokens or 0 for r in rows)),
         "final_agent": _final_agent(run, cell, record), "stop_reason": stop.description if stop else None})
     return summary
 
@@ -67,7 +70,9 @@ def _final_agent(run: PairingsRun, cell: Cell, record: RunRecord) -> str | None:
     incumbent = next((r for r in reversed(record.rows) if r.status in ("baseline", "keep")), None)
     if incumbent is None or not incumbent.commit:
         return None
-    return str((run.cell_dir(cell) / "agents" / f"{incumbent.commit}.py").relative_to(run.out))
+    # results.tsv holds short hashes; the snapshot is named by the full one.
+    found = sorted((run.cell_dir(cell) / "agents").glob(f"{incumbent.commit}*.py"))
+    return str(found[0].relative_to(run.out)) if found else None
 
 
 def matrix(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -85,10 +90,12 @@ def matrix(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
         out.append({"meta": meta, "task": task, "same_family": members[0]["same_family"],
                     "seeds": len(members), "done": len(done), "baseline_heldout": pick("baseline_heldout"),
-                    "baseline_train": pick("baseline_train"), "final_train": pick("final_train"), "final_heldout": pick("final_heldout"),
+                    "baseline_train": pick("baseline_train"), "final_train": pick("final_train"),
+                    "final_heldout": pick("final_heldout"),
                     "lift": lift, "lift_se": lift_se, "experiments": sum(c.get("experiments", 0) for c in members),
                     "keeps": sum(c.get("keeps", 0) for c in members),
-                    "cost_usd": round(sum(c.get("cost_usd", 0.0) for c in members), 6)})
+                    "cost_usd": round(sum(c.get("cost_usd", 0.0) for c in members), 6),
+                    "tokens": sum(c.get("tokens", 0) for c in members)})
     return out
 
 
@@ -125,6 +132,7 @@ def transfer_table(run: PairingsRun, cells: list[dict[str, Any]]) -> list[dict[s
             rows.append({"cell": cell["cell"], "meta": cell["meta"], "source_task": cell["task"],
                          "target_task": task, "own": task == cell["task"], "score": score,
                          "trials": result.get("trials"), "cost_usd": result.get("cost_usd"),
+                         "tokens": result.get("tokens"),
                          "baseline": baseline[task],
                          "lift": None if score is None or baseline[task] is None else score - baseline[task]})
     return rows
@@ -136,9 +144,11 @@ def collect(run: PairingsRun) -> dict[str, Any]:
     families = {m: run.config.family(m) for m in [*run.config.meta_models, *run.config.task_models]}
     transfer = transfer_table(run, cells)
     cost = sum(c.get("cost_usd", 0.0) for c in cells) + sum(t["cost_usd"] or 0.0 for t in transfer)
+    tokens = sum(c.get("tokens", 0) for c in cells) + sum(t["tokens"] or 0 for t in transfer)
     return {"version": RESULT_VERSION, "run_id": run.run_id, "config": run.config.model_dump(mode="json"),
             "families": families, "labels": run.labels, "cells": cells, "matrix": matrix(cells),
             "family_summary": family_summary(cells), "transfer": transfer, "cost_usd": round(cost, 6),
+            "tokens": tokens,
             "errors": dict(run.errors)}
 
 
@@ -164,14 +174,16 @@ def print_tables(data: dict[str, Any], console: Console) -> None:
     label = data["labels"]
     table = Table(title="held-out lift = final - baseline (mean ± s.e. over seeds)", box=box.SIMPLE_HEAD,
                   padding=(0, 0), pad_edge=False)
-    for name in ("meta", "task", "family", "seeds", "base", "final", "lift", "train base→final", "keeps", "USD"):
+    for name in ("meta", "task", "family", "seeds", "base", "final", "lift", "train base→final", "keeps", "USD",
+                 "tokens"):
         table.add_column(name, justify="left" if name in ("meta", "task", "family") else "right")
     for row in data["matrix"]:
         table.add_row(label[row["meta"]], label[row["task"]], "same" if row["same_family"] else "cross",
                       f"{row['done']}/{row['seeds']}", _fmt(row["baseline_heldout"]), _fmt(row["final_heldout"]),
                       _fmt(row["lift"], row["lift_se"], signed=True),
                       f"{_fmt(row['baseline_train'])}→{_fmt(row['final_train'])}",
-                      f"{row['keeps']}/{row['experiments']}", f"{row['cost_usd']:.2f}")
+                      f"{row['keeps']}/{row['experiments']}", f"{row['cost_usd']:.2f}",
+                      tokens_text(row.get("tokens", 0)))
     console.print(table)
     fam = data["family_summary"]
     for key, name in (("same_family", "same family: "), ("cross_family", "cross family:")):
@@ -187,6 +199,7 @@ def print_tables(data: dict[str, Any], console: Console) -> None:
             transfer.add_row(row["cell"], label[row["target_task"]] + own, _fmt(row["score"]),
                              _fmt(row["baseline"]), _fmt(row["lift"], signed=True))
         console.print(transfer)
-    console.print(f"spent {data['cost_usd']:.2f} USD in all (climbs and transfer runs)")
+    console.print(f"spent {data['cost_usd']:.2f} USD and {tokens_text(data.get('tokens', 0))} tokens in all "
+                  "(climbs and transfer runs)")
     for cell, error in data.get("errors", {}).items():
         console.print(f"[red]{cell}: {error}[/red]")

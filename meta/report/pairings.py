@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch, Rectangle
 
+from meta.ledger.spend import tokens_text
 from meta.pairings.study import PairingsRun
 from meta.report.matrix import collect
 from meta.report.run import REPORT_FILE, Report, write_run_report
@@ -36,7 +37,8 @@ def write_pairings_report(folder: Path, out: Path | None = None) -> Report:
     budget = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in stop.items() if v is not None)
     subtitle = (f"{len(cfg['meta_models'])} meta × {len(cfg['task_models'])} task models × {cfg['seeds']} "
                 f"seed(s); budget per cell: {esc(budget)}; {sum(c['status'] == 'done' for c in data['cells'])} "
-                f"of {len(data['cells'])} cells finished; {data['cost_usd']:.2f} USD spent")
+                f"of {len(data['cells'])} cells finished; {data['cost_usd']:.2f} USD and "
+                f"{tokens_text(data.get('tokens', 0))} tokens spent")
     path.write_text(page(f"Pairings report: {run.out.name}", subtitle, sections), encoding="utf-8")
     return Report(path, {**charts, **{f"{name}/running_best": r.charts["running_best"]
                                       for name, r in cell_reports.items()}})
@@ -95,11 +97,12 @@ def pairings_sections(data: dict[str, Any], charts: dict[str, Chart], cell_repor
                     f"{r['done']}/{r['seeds']}",
                     num(r["baseline_train"]), num(r["final_train"]), num(r["baseline_heldout"]),
                     num(r["final_heldout"]),
-                    pm(r["lift"], r["lift_se"], signed=True), r["experiments"], r["keeps"], num(r["cost_usd"], 2)]
+                    pm(r["lift"], r["lift_se"], signed=True), r["experiments"], r["keeps"], num(r["cost_usd"], 2),
+                    tokens_text(r.get("tokens", 0))]
                    for r in data["matrix"]]
     matrix_html = table(["meta model", "task model", "family", "seeds done", "baseline train", "final train",
-                         "baseline held-out", "final held-out", "lift", "experiments", "keeps", "USD"], matrix_rows,
-                        numeric=(4, 5, 6, 7, 8, 9, 10, 11))
+                         "baseline held-out", "final held-out", "lift", "experiments", "keeps", "USD", "tokens"],
+                        matrix_rows, numeric=(4, 5, 6, 7, 8, 9, 10, 11, 12))
     fam = data["family_summary"]
     family_html = table(["pairings", "cells", "held-out lift"], [
         ["same family", fam["same_family"]["cells"], pm(fam["same_family"]["lift"], fam["same_family"]["lift_se"],
@@ -147,12 +150,13 @@ def _cells(data: dict[str, Any], cell_reports: dict[str, Report], out: Path) -> 
         rows.append([link, cell["seed"], cell["status"], num(cell.get("baseline_train")),
                      num(cell.get("final_train")), num(cell.get("baseline_heldout")), num(cell.get("final_heldout")),
                      num(cell.get("lift"), signed=True), cell.get("experiments", 0), cell.get("keeps", 0),
-                     num(cell.get("cost_usd"), 2), cell.get("error") or cell.get("stop_reason") or ""])
+                     num(cell.get("cost_usd"), 2), tokens_text(cell.get("tokens", 0)),
+                     cell.get("error") or cell.get("stop_reason") or ""])
         if report:
             charts += f"<h3>{esc(cell['cell'])}</h3>" + image(report.charts["running_best"])
     body = table(["cell", "seed", "status", "baseline train", "final train", "baseline held-out",
-                  "final held-out", "lift", "experiments", "keeps", "USD", "stopped because"], rows,
-                 numeric=(1, 3, 4, 5, 6, 7, 8, 9, 10))
+                  "final held-out", "lift", "experiments", "keeps", "USD", "tokens", "stopped because"], rows,
+                 numeric=(1, 3, 4, 5, 6, 7, 8, 9, 10, 11))
     return section("Cells", "Every climb of the study; each links to its own full report.",
                    body + f"<details><summary>running-best chart of every cell</summary>{charts}</details>",
                    "cells")

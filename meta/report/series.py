@@ -6,33 +6,40 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+from meta.decide.records import STEP_NAMES
 from meta.report.data import UNSCORED, RunRecord, mean
 
-FINAL = "final"
+FINAL = "final head-to-head"
+STAGES = {"baseline": "baseline", "heldout": "held-out runs", "smoke": "smoke test",
+          "spot_check": "meta-agent's spot checks", "final": FINAL, "transfer": "transfer runs"}
+"""A trial batch's stage as a chart says it; a decision's batches by their look."""
+PROPOSAL, REVIEW = "proposal (meta-agent)", "overfitting review"
 
 
 def running_best(record: RunRecord) -> dict[str, Any]:
     """Candidate scores per experiment, and the incumbent's train and held-out lines.
 
     The train line moves only at a keep, as the dashboard's does (the incumbent's
-    ledger score); the held-out line is each row's held-out score of the incumbent.
+    ledger score); so does the held-out line (the held-out score a keep row carries).
     """
     rows = record.experiments
     candidates: dict[str, list[tuple[int, float | None, str]]] = defaultdict(list)
     train_x, train_y, held_x, held_y = [], [], [], []
-    current = None
+    current = held = None
     for row in rows:
         if row.status == "baseline" or row.status == "keep":
             current = row.train_score
+            # Only these rows carry a held-out score (older ledgers repeat it on every row).
+            held = row.heldout_score if row.heldout_score is not None else held
         if row.status != "baseline":
             score = None if row.status in UNSCORED else row.train_score
             candidates[row.status].append((row.exp, score, row.description))
         if current is not None:
             train_x.append(row.exp)
             train_y.append(current)
-        if row.heldout_score is not None:
+        if held is not None:
             held_x.append(row.exp)
-            held_y.append(row.heldout_score)
+            held_y.append(held)
     final = record.final_table or {}
     heldout = final.get("heldout") if isinstance(final.get("heldout"), dict) else {}
     final_point = None
@@ -78,7 +85,7 @@ def _baseline_means(record: RunRecord) -> dict[str, float]:
 
 
 def spend_over_time(record: RunRecord) -> dict[str, Any]:
-    """Cumulative spend per role against hours since the climb started.
+    """Cumulative spend per role against hours since the climb started (and each role's tokens).
 
     From ``spend`` events (per role) when the ledger has them, else the
     ``cost_usd`` column of results.tsv (all roles together).
@@ -86,27 +93,59 @@ def spend_over_time(record: RunRecord) -> dict[str, Any]:
     start = _start(record)
     spends = record.of_kind("spend")
     series: dict[str, tuple[list[float], list[float]]] = {}
+    tokens: dict[str, tuple[list[float], list[float]]] = {}
     if spends and start is not None:
         for event in spends:
             hours = (_when(event["t"]) - start).total_seconds() / 3600
             for role, totals in (event.get("by_role") or {}).items():
-                xs, ys = series.setdefault(role, ([], []))
-                xs.append(hours)
-                ys.append(float(totals.get("usd", 0.0)))
-        return {"source": "spend events", "series": series}
-    hours, total, xs, ys = 0.0, 0.0, [], []
+                for into, value in ((series, totals.get("usd", 0.0)), (tokens, totals.get("tokens", 0))):
+                    xs, ys = into.setdefault(ROLE_NAMES.get(role, role), ([], []))
+                    xs.append(hours)
+                    ys.append(float(value or 0.0))
+        return {"source": "spend events", "series": series, "tokens": tokens}
+    hours, total, count, xs, ys, ts = 0.0, 0.0, 0.0, [], [], []
     for row in record.rows:
         hours += (row.minutes or 0.0) / 60
         total += row.cost_usd or 0.0
+        count += row.tokens or 0
         xs.append(hours)
         ys.append(total)
-    return {"source": "results.tsv cost_usd", "series": {"all roles": (xs, ys)} if xs else {}}
+        ts.append(count)
+    return {"source": "results.tsv", "series": {"all roles": (xs, ys)} if xs else {},
+            "tokens": {"all roles": (xs, ts)} if xs else {}}
+
+
+ROLE_NAMES = {"meta": "meta-agent", "task": "task agent", "judge": "reviewer"}
+
+
+def progress(record: RunRecord) -> list[dict[str, Any]]:
+    """Each experiment row with where the climb stood when it was written: hours since the start,
+    dollars and tokens spent so far (from the spend event each row is followed by; from the
+    rows' own minutes, cost and tokens, summed, for a ledger without them)."""
+    start, first_spend = _start(record), {}
+    for event in record.of_kind("spend"):
+        first_spend.setdefault(event.get("exp"), event)
+    rows = record.experiments
+    from_events = start is not None and all(r.exp in first_spend for r in rows)
+    points, hours, usd, tokens = [], 0.0, 0.0, 0.0
+    for row in rows:
+        hours, usd, tokens = hours + (row.minutes or 0.0) / 60, usd + (row.cost_usd or 0.0), tokens + (row.tokens or 0)
+        if from_events:
+            event = first_spend[row.exp]
+            hours = (_when(event["t"]) - start).total_seconds() / 3600
+            usd = float(event.get("total_usd") or 0.0)
+            tokens = float(sum(int(v.get("tokens") or 0) for v in (event.get("by_role") or {}).values()
+                               if isinstance(v, dict)))
+        points.append({"row": row, "hours": hours, "usd": usd, "tokens": tokens})
+    return points
 
 
 def batch_stage(event: dict[str, Any]) -> str:
-    """A batch's stage for the charts: a decision's batches by their look ("decide: full")."""
-    stage = event.get("stage", "?")
-    return f"{stage}: {event['step']}" if event.get("step") else stage
+    """A batch's stage for the charts: a decision's batches by their look ("deciding: full suite")."""
+    stage = str(event.get("stage", "?"))
+    if stage == "decide":
+        return f"deciding: {STEP_NAMES.get(str(event.get('step') or ''), 'measuring')}"
+    return STAGES.get(stage, stage.replace("_", " "))
 
 
 def trials_per_experiment(record: RunRecord) -> dict[str, Any]:
@@ -115,15 +154,16 @@ def trials_per_experiment(record: RunRecord) -> dict[str, Any]:
     Every experiment gets a column, so one stopped by a gate shows as a gap.
     """
     labels = ["base"] + [str(r.exp) for r in record.experiments if r.status != "baseline"]
+    final = "final"
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for event in record.of_kind("trial_batch"):
         stage = batch_stage(event)
-        label = FINAL if stage == FINAL else ("base" if event.get("exp") in (0, None) else str(event["exp"]))
+        label = final if stage == FINAL else ("base" if event.get("exp") in (0, None) else str(event["exp"]))
         if label not in labels:
             labels.append(label)
         counts[stage][label] += int(event.get("trials", 0))
-    if FINAL in labels:  # the end goes last, after any experiment the row list does not have yet
-        labels = [x for x in labels if x != FINAL] + [FINAL]
+    if final in labels:  # the end goes last, after any experiment the row list does not have yet
+        labels = [x for x in labels if x != final] + [final]
     return {"labels": labels, "stages": {s: [by.get(x, 0) for x in labels] for s, by in counts.items()}}
 
 
@@ -145,10 +185,10 @@ def time_per_stage(record: RunRecord) -> dict[str, float]:
         kind = event.get("kind")
         if previous is not None and kind == "proposal":
             gap = _gap(previous, event) - spot[event.get("exp")]
-            seconds["proposal"] += max(gap, 0.0)
+            seconds[PROPOSAL] += max(gap, 0.0)
         if previous is not None and kind == "gate" and event.get("gate") == "overfit" \
                 and previous.get("kind") == "decision":
-            seconds["overfit review"] += _gap(previous, event)
+            seconds[REVIEW] += _gap(previous, event)
         if kind != "trial_batch" or event.get("stage") != "spot_check":
             previous = event
     return dict(sorted(seconds.items(), key=lambda kv: -kv[1]))

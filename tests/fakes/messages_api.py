@@ -46,6 +46,8 @@ class QueuedResponse:
     """Close the connection without answering (a network failure, as the client sees it)."""
     delay: float = 0.0
     """Seconds to wait before answering (a client with a shorter timeout gives up first)."""
+    path: str | None = None
+    """Serve this answer only to a request for this path (None: to the next request of any path)."""
 
 
 @dataclass(frozen=True)
@@ -116,11 +118,16 @@ class FakeLLMServer:
         self.stop()
 
     def enqueue(
-        self, body: Any, *, status: int = 200, headers: dict[str, str] | None = None, delay: float = 0.0
+        self, body: Any, *, status: int = 200, headers: dict[str, str] | None = None, delay: float = 0.0,
+        path: str | None = None,
     ) -> None:
-        """Queue a JSON answer for the next POST, sent after ``delay`` seconds."""
+        """Queue a JSON answer for the next POST (to ``path``, if given), sent after ``delay`` seconds.
+
+        ``path`` lets concurrent clients of both APIs share one server: ``/v1/messages`` or
+        ``/v1/chat/completions``.
+        """
         with self._lock:
-            self._queue.append(QueuedResponse(status, body, dict(headers or {}), delay=delay))
+            self._queue.append(QueuedResponse(status, body, dict(headers or {}), delay=delay, path=path))
 
     def enqueue_error(
         self, status: int, message: str, *, headers: dict[str, str] | None = None, openai: bool = False
@@ -147,8 +154,10 @@ class FakeLLMServer:
     def _next(self, request: RecordedRequest) -> QueuedResponse:
         with self._lock:
             self.requests.append(request)
-            if self._queue:
-                return self._queue.popleft()
+            for queued in self._queue:
+                if queued.path in (None, request.path):
+                    self._queue.remove(queued)
+                    return queued
         message = f"fake LLM server: no response queued for {request.method} {request.path}"
         return QueuedResponse(400, anthropic_error_body(400, message))
 
@@ -206,16 +215,22 @@ def message_body(
     text: str | None = None,
     tool_uses: list[dict[str, Any]] | None = None,
     thinking: str | None = None,
+    signature: str | None = None,
+    redacted: str | None = None,
+    thinking_tokens: int | None = None,
     stop_reason: str | None = None,
     usage: dict[str, int] | None = None,
-    model: str = "claude-sonnet-4-5",
+    model: str = "claude-sonnet-5-5",
 ) -> dict[str, Any]:
     """An Anthropic ``Message`` body.
 
     Args:
         text: A text block, if given.
         tool_uses: ``[{"id", "name", "input"}]`` tool_use blocks.
-        thinking: A thinking block (with a fake signature) placed first.
+        thinking: A thinking block placed first (``""`` is what ``display: omitted`` returns).
+        signature: The thinking block's signature (default: a fake one derived from the text).
+        redacted: A ``redacted_thinking`` block's opaque data, placed after the thinking.
+        thinking_tokens: ``usage.output_tokens_details.thinking_tokens``, if given.
         stop_reason: Defaults to ``tool_use`` when there are tool uses, else ``end_turn``.
         usage: Overrides of ``input_tokens``, ``output_tokens``,
             ``cache_read_input_tokens``, ``cache_creation_input_tokens``.
@@ -223,13 +238,25 @@ def message_body(
     """
     content: list[dict[str, Any]] = []
     if thinking is not None:
-        content.append({"type": "thinking", "thinking": thinking, "signature": "sig-" + str(len(thinking))})
+        content.append({"type": "thinking", "thinking": thinking,
+                        "signature": signature or "sig-" + str(len(thinking))})
+    if redacted is not None:
+        content.append({"type": "redacted_thinking", "data": redacted})
     if text is not None:
         content.append({"type": "text", "text": text})
     for call in tool_uses or []:
         content.append(
             {"type": "tool_use", "id": call["id"], "name": call["name"], "input": call.get("input", {})}
         )
+    body_usage: dict[str, Any] = {
+        "input_tokens": 10,
+        "output_tokens": 5,
+        "cache_read_input_tokens": 0,
+        "cache_creation_input_tokens": 0,
+        **(usage or {}),
+    }
+    if thinking_tokens is not None:
+        body_usage["output_tokens_details"] = {"thinking_tokens": thinking_tokens}
     return {
         "id": "msg_fake",
         "type": "message",
@@ -238,13 +265,7 @@ def message_body(
         "content": content,
         "stop_reason": stop_reason or ("tool_use" if tool_uses else "end_turn"),
         "stop_sequence": None,
-        "usage": {
-            "input_tokens": 10,
-            "output_tokens": 5,
-            "cache_read_input_tokens": 0,
-            "cache_creation_input_tokens": 0,
-            **(usage or {}),
-        },
+        "usage": body_usage,
     }
 
 
@@ -267,6 +288,7 @@ def chat_completion_body(
     finish_reason: str = "stop",
     usage: dict[str, Any] | None = None,
     reasoning: str | None = None,
+    reasoning_tokens: int | None = None,
     model: str = "gpt-4.1",
 ) -> dict[str, Any]:
     """An OpenAI chat completion body.
@@ -278,6 +300,7 @@ def chat_completion_body(
         finish_reason: ``stop``, ``length``, ``tool_calls``...
         usage: Overrides of ``prompt_tokens``, ``completion_tokens``, ``prompt_tokens_details``.
         reasoning: A ``reasoning_content`` field, as vLLM and llama.cpp send.
+        reasoning_tokens: ``usage.completion_tokens_details.reasoning_tokens``, as OpenAI sends.
         model: The model id echoed back.
     """
     message: dict[str, Any] = {"role": "assistant", "content": content}
@@ -293,6 +316,8 @@ def chat_completion_body(
             for i, c in enumerate(tool_calls)
         ]
     usage = {"prompt_tokens": 20, "completion_tokens": 7, **(usage or {})}
+    if reasoning_tokens is not None:
+        usage["completion_tokens_details"] = {"reasoning_tokens": reasoning_tokens}
     usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
     return {
         "id": "chatcmpl-fake",
