@@ -59,6 +59,8 @@ LARGE_MAX_BYTES = 1024 * 1024 * 1024
 """The most of one archive copied out through the provider (the agent may fill /logs without
 end); a reader's own cap (``TrialConfig.logs_max_bytes``) is lower, and stops it earlier."""
 ROOT = "root"
+LIVENESS_TRIES = 3
+LIVENESS_PAUSE_SEC = 2.0
 T = TypeVar("T")
 
 
@@ -176,11 +178,20 @@ class HarborEnvironment:
         return ExecResult(raw.return_code, raw.stdout or "", raw.stderr or "", False, time.monotonic() - started)
 
     async def running(self) -> bool:
-        """Whether commands still start in it (the agent, root inside, can end its main process)."""
-        try:
-            return (await self.exec("true", timeout=60)).ok
-        except InfraError:
-            return False
+        """Whether commands still start in it (the agent, root inside, can end its main process).
+
+        A provider's exec also fails for a moment under load (a busy daemon, a dropped
+        connection), and "stopped" makes the trial a scored verifier error: so only a
+        sandbox that refuses every one of ``LIVENESS_TRIES`` probes is called stopped."""
+        for attempt in range(LIVENESS_TRIES):
+            if attempt:
+                await asyncio.sleep(LIVENESS_PAUSE_SEC)
+            try:
+                if (await self.exec("true", timeout=60)).ok:
+                    return True
+            except InfraError:
+                continue
+        return False
 
     async def put_archive(self, data: bytes, dest: str = "/") -> None:
         """Extract a tar at the absolute folder dest, as root."""

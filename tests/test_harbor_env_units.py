@@ -50,3 +50,20 @@ async def test_provider_noise_before_the_frame_goes_to_stderr_and_bounds_reach_t
     assert (result.stdout, result.stderr, result.exit_code) == ("out", "WARN compose: x\nerr", 0)
     command, user, bound = provider.commands[0]
     assert user == "dev" and bound == 45 and "{ timeout -k 5s 10.00s bash -c 'echo out'; }" in command
+
+
+async def test_one_failed_liveness_probe_is_not_a_stopped_sandbox():
+    """"Stopped" scores the trial (a verifier error), so a provider's passing hiccup must not say it."""
+    calls = []
+
+    class Flaky:
+        async def exec(self, command, cwd=None, env=None, timeout_sec=None, user=None):
+            calls.append(command)
+            if len(calls) == 1:
+                raise RuntimeError("connection reset by peer")
+            start = command.split("printf %s ", 1)[1].split(";", 1)[0]
+            end = command.split("printf %s ", 2)[2].split(";", 1)[0]
+            return SimpleNamespace(stdout=f"{start}{end}", stderr=None, return_code=0)
+
+    assert await HarborEnvironment(Flaky(), "h").running()
+    assert len(calls) == 2
