@@ -19,7 +19,7 @@ from typing import Any
 
 from models import ModelAuthError, ModelConfigError, ModelUnavailableError, ScriptedModel
 from sandbox.agents import AgentContext, AgentError, AgentOutcome
-from sandbox.environment import InfraError
+from sandbox.environment import InfraError, unexpected
 from sandbox.extract import append_text, read_tail
 from task_agent.channel import MAX_IN_FLIGHT, ParentChannel
 from task_agent.host_session import AgentSession, ModelSettings
@@ -55,6 +55,16 @@ class HarnessAgent:
             self.name = label
 
     async def run(self, ctx: AgentContext) -> AgentOutcome:
+        try:
+            return await self._run(ctx)
+        except (AgentError, InfraError):
+            raise
+        except Exception as exc:
+            # agent.py runs in its own process, behind the channel: an exception that gets here
+            # was raised by the parent, which is our code (or a full disk), never the agent's fault.
+            raise unexpected(exc) from exc
+
+    async def _run(self, ctx: AgentContext) -> AgentOutcome:
         source = self.agent_file.read_bytes()  # one reading: what runs is what the model choice was read from
         choice = choose_models(self.models.task_model, self.models.allowed_models, source.decode(errors="replace"))
         session = AgentSession(self.models, ctx, choice)
@@ -197,7 +207,7 @@ async def _respond(session: AgentSession, channel: ParentChannel, request: dict[
         # Not the agent's fault: the trial becomes an infra error, never a score.
         kind = next(k for cls, k in _MODEL_INFRA_KINDS if isinstance(exc, cls))
         # An outage may pass; bad credentials or a bad model config stay as they are.
-        stop.fail(InfraError(f"model API: {exc}", kind, retryable=kind == "model_unavailable"))
+        stop.fail(InfraError(f"model API: {exc}", kind, retryable=exc.retryable))
         return
     except (InfraError, AgentError) as exc:
         stop.fail(exc)
