@@ -10,6 +10,8 @@ from __future__ import annotations
 import pytest
 
 from meta.climb.errors import DiskFullError, InternalError
+from meta.climb.loop import Climb
+from meta.climb.setup import build_context
 from meta.gates.static import unusable_model
 from meta.report.run import write_run_report
 from sandbox.results import TrialStatus
@@ -181,6 +183,13 @@ async def test_pauses_follow_the_errors_own_retryable_flag_not_its_kind(tmp_path
 
     trials = SimulatedTrials(solves_when(FIX))
     trials.outage(batches=1, kind="build", retryable=False)  # a failed build stays failed
-    state = await climb_of(simulated_config(tmp_path / "b", [GOOD]), tmp_path / "b", trials=trials).run()
+    config = simulated_config(tmp_path / "b", [GOOD])
+    stopped = climb_of(config, tmp_path / "b", trials=trials)
+    state = await stopped.run()
     assert state.stop_reason.startswith("trials cannot run and waiting will not help")
-    assert "build" in state.stop_reason
+    assert "build" in state.stop_reason and events(stopped, "pause") == [] and state.baseline is None
+    # Once the cause is fixed, a resume measures the baseline it never had, then climbs.
+    resumed = Climb(build_context(config, tmp_path / "b" / "run", "sim", resume=True, trials=trials))
+    state = await resumed.run()
+    assert statuses(resumed) == [(0, "stop"), (0, "baseline"), (1, "keep"), (1, "stop")]
+    assert [e["previous_stop"][:29] for e in events(resumed, "reopen")] == ["trials cannot run and waiting"]

@@ -32,6 +32,11 @@ from task_agent.host import HarnessAgent, ModelSettings
 from task_agent.jail import JailConfig
 
 
+INFRA_EXAMPLE_CHARS = 400
+"""How much of one failed trial's error an infra-dominated batch names (the cause, in the pause
+or stop reason; every trial's whole error is in its result.json)."""
+
+
 class TrialBatches(Protocol):
     """Where a climb's trials run."""
 
@@ -129,8 +134,9 @@ class Evaluator:
                         trials=[t.to_json() for t in tampered])
         self._stop_on_our_own_failures(infra)
         if results and len(infra) > self.infra_fraction * len(results):
+            example = " ".join(str(infra[0].error or "").split())[:INFRA_EXAMPLE_CHARS]
             raise InfraBatchError(f"{len(infra)} of {len(results)} trials failed on infrastructure "
-                                  f"({dict(kinds)})", dict(kinds),
+                                  f"({dict(kinds)}), e.g. {infra[0].task}: {example}", dict(kinds),
                                   retryable=any(r.retryable is not False for r in infra))
         return results
 

@@ -116,14 +116,20 @@ class Climb:
 
     def reopen_if_room_left(self) -> None:
         """A stopped climb, resumed with room left (it was interrupted, or is given new limits),
-        climbs on; its final confirmation is redone at the new end."""
-        if self.should_stop() is not None:
+        climbs on; its final confirmation is redone at the new end. One that stopped before its
+        baseline was measured (a failed build, bad credentials) measures it now: the limits on
+        experiments do not apply to it."""
+        measured = self.state.baseline is not None
+        if self.should_stop(experiments=measured) is not None:
             return
         self.event("reopen", exp=self.state.exp, previous_stop=self.state.stop_reason)
-        self.state.phase, self.state.stop_reason, self.state.final = "climbing", None, None
+        self.state.phase = "climbing" if measured else "baseline"
+        self.state.stop_reason, self.state.final = None, None
         self.save()
 
-    def should_stop(self) -> str | None:
+    def should_stop(self, experiments: bool = True) -> str | None:
+        """Why the climb should end at this safe point, or None. ``experiments``: whether the
+        limits counted in experiments (``max_experiments``, ``plateau``) apply."""
         stop = self.config.stop
         cost, _ = self.spend()
         self.warn_budget(cost)
@@ -133,11 +139,11 @@ class Climb:
             return self.stop_file()
         if stop.hours is not None and self.elapsed() >= stop.hours * 3600:
             return f"time budget of {stop.hours:g} h used"
-        if stop.max_experiments is not None and self.state.exp >= stop.max_experiments:
+        if experiments and stop.max_experiments is not None and self.state.exp >= stop.max_experiments:
             return f"{stop.max_experiments} experiments done"
         if stop.budget_usd is not None and cost >= stop.budget_usd:
             return f"budget of ${stop.budget_usd:g} spent (${cost:.2f})"
-        if stop.plateau is not None and self.state.exp - self.state.last_keep_exp >= stop.plateau:
+        if experiments and stop.plateau is not None and self.state.exp - self.state.last_keep_exp >= stop.plateau:
             return f"plateau: no keep in {stop.plateau} experiments"
         if not self.disk_ok():
             return "disk space low even after pruning"
@@ -256,8 +262,9 @@ class Climb:
             return
         row = ResultRow(**self.state.pending_row)
         ledger = self.ctx.ledger
-        if row.status == "stop":
-            if not any(r.status == "stop" and r.exp == row.exp for r in ledger.rows()):
+        if row.status == "stop":  # the same stop, repaired after a crash, is not booked twice; a new one is
+            if not any(r.status == "stop" and (r.exp, r.description) == (row.exp, row.description)
+                       for r in ledger.rows()):
                 ledger.append_row(row)
         elif not ledger.has_row(row.exp):
             ledger.append_row(row)
