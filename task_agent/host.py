@@ -223,15 +223,19 @@ async def _respond(session: AgentSession, channel: ParentChannel, request: dict[
 
 async def _await_ready(running: RunningJail, channel: ParentChannel, ctx: AgentContext) -> None:
     """The runtime's first line says the jail is up; then the parent takes hold of its places."""
+    # Nothing of agent.py has run yet: a jail that did not start is ours to explain. Silence may
+    # be a loaded machine (worth another try); a jail that exited or spoke garbage will again.
     try:
         first = await asyncio.wait_for(channel.receive(), READY_TIMEOUT_SEC)
-    except (TimeoutError, AgentError) as exc:
-        raise InfraError(f"the agent's jail did not start: {exc or 'no answer'}", "jail") from exc
+    except TimeoutError as exc:
+        raise InfraError(f"the agent's jail did not start: no answer in {READY_TIMEOUT_SEC:g} s", "jail") from exc
+    except AgentError as exc:
+        raise InfraError(f"the agent's jail did not start: {exc}", "jail", retryable=False) from exc
     if first is None or first.get("op") != "ready":
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(running.proc.wait(), 5)
         raise InfraError(f"the agent's jail did not start (exit {running.proc.returncode}): "
-                         f"{_tail(ctx.logs_dir / 'agent-stderr.txt')}", "jail")
+                         f"{_tail(ctx.logs_dir / 'agent-stderr.txt')}", "jail", retryable=False)
     try:
         running.attach()
     except OSError as exc:
