@@ -114,7 +114,7 @@ class HarnessAgent:
                       "task_model": session.choice.default, "session_id": f"{ctx.trial_id}-{uuid.uuid4().hex[:6]}",
                       "trajectory_path": trajectory, "skills_dir": ctx.task.config.environment.skills_dir})
         stop = _Stop()
-        watch = asyncio.create_task(_watch(running, stop))
+        watch = asyncio.create_task(_watch(running, stop, ctx.logs_dir))
         slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         pending: set[asyncio.Task] = set()
         try:
@@ -242,14 +242,16 @@ async def _await_ready(running: RunningJail, channel: ParentChannel, ctx: AgentC
         raise InfraError(f"cannot reach the agent's jail: {exc}", "jail") from exc
 
 
-async def _watch(running: RunningJail, stop: _Stop) -> None:
-    """Count the files in the jail's places (a tmpfs caps bytes, not files)."""
+async def _watch(running: RunningJail, stop: _Stop, logs_dir: Path) -> None:
+    """Count the files in the jail's places (a tmpfs caps bytes, not files), and copy the
+    trajectory out as it grows, so that a person can watch the turns while the trial runs."""
     while True:
         await asyncio.sleep(WATCH_INTERVAL_SEC)
         reason = running.over_limit()
         if reason:
             stop.fail(AgentError(reason, "jail_limit"))
             return
+        await running.snapshot_trajectory(logs_dir / "trajectory.json")
 
 
 @functools.cache
