@@ -139,6 +139,15 @@ def _until(lines: queue.Queue, seen: list[str], needle: str, deadline: float) ->
         seen.append(line)
 
 
+def _spot_process(tmp_path: Path, script: Path) -> subprocess.Popen:
+    """`climb spot hello` as a process of its own, its output unbuffered and wide."""
+    climb = Path(sys.executable).parent / "climb"
+    return subprocess.Popen([str(climb), "spot", "hello", "--tasks-root", str(tmp_path / "tasks"), "--task-model",
+                             f"scripted:{script}", "--out", str(tmp_path / "run")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
+
+
 def test_spot_streams_each_turn_while_the_trial_runs(tmp_path, docker_client):
     """The first turn is on screen while the agent's command still waits inside the container:
     the test releases it only after reading that turn."""
@@ -151,11 +160,7 @@ def test_spot_streams_each_turn_while_the_trial_runs(tmp_path, docker_client):
          "tool_calls": [{"name": "run_shell", "arguments": {"command": wait}}],
          "usage": {"input_tokens": 100, "output_tokens": 4096}, "stop_reason": "max_tokens"},
         {"text": "Released and done."}]))
-    climb = Path(sys.executable).parent / "climb"
-    proc = subprocess.Popen([str(climb), "spot", "hello", "--tasks-root", str(tmp_path / "tasks"), "--task-model",
-                             f"scripted:{script}", "--out", str(tmp_path / "run")],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
+    proc = _spot_process(tmp_path, script)
     try:
         lines, seen = _lines(proc), []
         deadline = time.monotonic() + 120
@@ -187,11 +192,7 @@ def test_spot_stopped_by_sigterm_removes_its_container(tmp_path, docker_client):
     script.write_text(json.dumps([
         {"text": "Waiting.", "tool_calls": [{"name": "run_shell", "arguments": {"command": "sleep 300"}}]},
         {"text": "Done."}]))
-    climb = Path(sys.executable).parent / "climb"
-    proc = subprocess.Popen([str(climb), "spot", "hello", "--tasks-root", str(tmp_path / "tasks"), "--task-model",
-                             f"scripted:{script}", "--out", str(tmp_path / "run")],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
+    proc = _spot_process(tmp_path, script)
     try:
         lines, seen = _lines(proc), []
         _until(lines, seen, "$ run_shell: sleep 300", time.monotonic() + 120)
