@@ -10,8 +10,8 @@ from pathlib import Path
 from models import ModelConfigError, create_model
 from task_agent.model_choice import COMPUTED, choose_models, model_constant, refused_model, task_model
 
-__all__ = ["COMPUTED", "compile_error", "model_constant", "model_violation", "scoring_reference", "task_model",
-           "unusable_model"]
+__all__ = ["COMPUTED", "compile_error", "model_constant", "model_violation", "refused_model", "scoring_reference",
+           "task_model", "unusable_model"]
 
 
 def compile_error(source: str, name: str) -> str | None:
