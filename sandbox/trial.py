@@ -11,7 +11,6 @@ import logging
 import re
 import shutil
 import time
-import traceback
 import uuid
 from datetime import datetime, UTC
 from pathlib import Path
@@ -22,7 +21,7 @@ import docker
 from sandbox.agents import Agent, AgentOutcome
 from sandbox.docker import LABEL_RUN, LABEL_TASK, LABEL_TRIAL, ContainerSpec, DockerContainer
 from sandbox.docker_host import HostResources, docker_executor, host_resources
-from sandbox.environment import InfraError
+from sandbox.environment import InfraError, unexpected
 from sandbox.images import ImageCache, ImageInfo
 from sandbox.phases import agent_phase, verifier_phase
 from sandbox.results import TrialResult, TrialStatus, write_result
@@ -134,15 +133,15 @@ class TrialRunner:
 
     async def _attempt(self, spec: TrialSpec, agent: Agent, attempt: int, history: list[str]) -> TrialResult:
         task, trial_dir = spec.task, spec.trial_dir
-        for sub in ("agent", "verifier", "artifacts"):
-            shutil.rmtree(trial_dir / sub, ignore_errors=True)  # never follows links
-            (trial_dir / sub).mkdir(parents=True, exist_ok=True)
         state = Attempt(warnings=list(history))
         if self.backend is None and task.config.environment.network_mode.value == "allowlist":
             state.warnings.append("network_mode=allowlist is not enforced: the container has the public network")
         started_at, t_total = _now(), time.monotonic()
         container: Any = None
         try:
+            for sub in ("agent", "verifier", "artifacts"):
+                shutil.rmtree(trial_dir / sub, ignore_errors=True)  # never follows links
+                (trial_dir / sub).mkdir(parents=True, exist_ok=True)
             t = time.monotonic()
             image, container = await self._start(spec, attempt, state)
             workdir = self._workdir(task, image)
@@ -158,9 +157,9 @@ class TrialRunner:
                 state.timings.verifier_s = time.monotonic() - t
         except InfraError as exc:
             state.fail(TrialStatus.INFRA_ERROR, exc.kind, str(exc), exc.retryable)
-        except Exception as exc:  # a bug of ours or an unmapped Docker error: this trial's, not the suite's
-            tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-3)).strip()
-            state.fail(TrialStatus.INFRA_ERROR, "internal", tb, retryable=False)
+        except Exception as exc:  # this trial's failure, not the suite's
+            error = unexpected(exc)
+            state.fail(TrialStatus.INFRA_ERROR, error.kind, str(error), error.retryable)
         finally:
             if container is not None:
                 self._remove_later(container, spec.trial_id)

@@ -56,7 +56,8 @@ class RunningJail:
             os.set_blocking(self.info_fd, False)  # bubblewrap wrote it long before the runtime said ready
             info = json.loads(os.read(self.info_fd, 65536) or b"{}")
         except (BlockingIOError, ValueError) as exc:
-            raise InfraError(f"bubblewrap did not say which process is the jail's init: {exc}", "jail") from exc
+            raise InfraError(f"bubblewrap did not say which process is the jail's init: {exc}", "jail",
+                             retryable=False) from exc
         finally:
             os.close(self.info_fd)
             self.info_fd = None
@@ -165,7 +166,7 @@ def _open_beneath(root: int, place: str) -> int:
         fd = nxt
     if os.fstat(fd).st_dev == os.fstat(root).st_dev:
         os.close(fd)
-        raise InfraError(f"the jail's {place} is not a mount of its own", "jail")
+        raise InfraError(f"the jail's {place} is not a mount of its own", "jail", retryable=False)
     return fd
 
 

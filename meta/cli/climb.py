@@ -105,7 +105,7 @@ def cmd_run(args: Namespace, report: bool = False) -> int:
         busy = check_models([config], [agent_source(config)])
         run_dir, run_id = new_run_dir(args.out, "climb")
     for warning in busy:
-        console.print(f"[yellow]warning: {warning}[/yellow]")
+        say(f"warning: {warning}", "yellow")
     with Dashboard(console, live=not args.no_dashboard) as dashboard:
         ctx = build_context(config, run_dir, run_id, resume=bool(args.resume), view=dashboard, observer=dashboard)
         climb = Climb(ctx)

@@ -30,7 +30,7 @@ console = Console(stderr=True)
 
 def report_load_errors(found: Discovery) -> None:
     for error in found.errors:
-        console.print(f"[red]task error[/red] {error}")
+        console.print(Text.assemble(("task error ", "red"), str(error)), soft_wrap=True)
 
 
 def _engine(args: Namespace, run_id: str, found: Discovery) -> tuple[TrialRunner, list[Task], dict[str, str]]:
@@ -132,6 +132,10 @@ async def check_tasks(tasks: list[Task], runner: TrialRunner, run_dir: Path, con
 def cmd_tasks_check(args: Namespace) -> int:
     found = discover(*args.paths)
     rows = [CheckRow(task=(e.task_dir or e.path).name, valid=False, error=str(e)) for e in found.errors]
+    if not rows and not found.tasks:  # nothing checked is not "all valid"
+        console.print(Text(f"no task found under {', '.join(str(p) for p in args.paths)}: a task is a folder "
+                           "holding task.toml (see README, Task format)", style="red"), soft_wrap=True)
+        return 2
     if found.tasks:
         run_dir, run_id = new_run_dir(args.out, "check")
         runner, tasks, refused = runner_for(args, run_id, found.tasks, args.concurrency)
@@ -170,6 +174,6 @@ def cmd_gc(args: Namespace) -> int:
 
 def cmd_base_image(args: Namespace) -> int:
     built = build_base_image(connect(), args.name, force=args.force, mirror=args.mirror,
-                             use_registry=not args.no_registry, log=lambda m: console.print(m))
+                             use_registry=not args.no_registry, log=lambda m: console.print(Text(m)))
     console.print(f"{args.name} {'built' if built else 'ready'}")
     return 0

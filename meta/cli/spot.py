@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from argparse import Namespace
 from pathlib import Path
 
@@ -88,7 +89,7 @@ def cmd_spot(args: Namespace) -> int:
     console = Console()
     tasks, errors = resolve_tasks(args.tasks, args.tasks_root)
     for error in errors:
-        console.print(f"[red]{error}[/red]")
+        console.print(Text(error, style="red"), soft_wrap=True)
     if not tasks:
         return 2
     agent_file = Path(args.agent_file)
@@ -99,7 +100,7 @@ def cmd_spot(args: Namespace) -> int:
         if result.error:
             raise SetupError(result.error)
         for warning in filter(None, (result.warning, deprecation(model, prices or PriceTable()))):
-            console.print(f"[yellow]warning: {warning}[/yellow]")
+            console.print(Text(f"warning: {warning}", style="yellow"), soft_wrap=True)
     models = ModelSettings(task_model=args.task_model, base_url=args.base_url, prices=prices)
     agent = HarnessAgent(agent_file, models, JailConfig(kind=args.jail))
     run_dir, run_id = new_run_dir(args.out, "spot")
@@ -110,13 +111,23 @@ def cmd_spot(args: Namespace) -> int:
     requests = [TrialRequest(task, rep, agent) for task in tasks for rep in range(args.repeats)]
     stream = SpotStream(console, several=len(requests) > 1, ending=render_end)
 
-    async def run() -> list[TrialResult]:
-        suite = await run_trials(requests, runner, run_dir, semaphore=asyncio.Semaphore(args.concurrency),
-                                 observer=stream)
+    async def run() -> list[TrialResult] | None:
+        # SIGTERM (a supervisor, `kill`) ends spot like Ctrl-C does: the trials are cancelled and
+        # their cleanup removes the containers, instead of the process dying with them running.
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
+        try:
+            suite = await run_trials(requests, runner, run_dir, semaphore=asyncio.Semaphore(args.concurrency),
+                                     observer=stream)
+        except asyncio.CancelledError:
+            return None
         await stream.drain()
         return suite.results
 
     results = asyncio.run(run())
+    if results is None:
+        console.print(Text(f"stopped (SIGTERM); containers removed. Trials so far: {run_dir}", style="yellow"),
+                      soft_wrap=True)
+        return 128 + signal.SIGTERM
     scored = [r.score for r in results if r.score is not None]
     if scored:
         console.print(f"\nmean reward {sum(scored) / len(scored):.3f} over {len(scored)} scored trial(s); "

@@ -18,6 +18,7 @@ from meta.report.failures import failed_trials, group
 from meta.report.headline import headline, result_section
 from meta.report.html import Raw, esc, image, linked_image, num, page, section, table
 from meta.report.links import candidate_trials, href
+from meta.report.tamper import tamper_section
 from meta.report.series import progress, running_best, spend_over_time, task_heatmap, time_per_stage, \
     trials_per_experiment
 from meta.report.transcripts import write_transcripts
@@ -81,7 +82,7 @@ def _subtitle(record: RunRecord) -> str:
 
 def run_sections(record: RunRecord, charts: dict[str, Chart], out: Path, transcripts: dict[int, str]) -> list[str]:
     return [result_section(record), _running_best(charts), experiments_table(record, out, transcripts),
-            _heatmap(record, charts["heatmap"], out), kept_edits(record, out, transcripts),
+            tamper_section(record, out), _heatmap(record, charts["heatmap"], out), kept_edits(record, out, transcripts),
             every_experiment(record, out, transcripts), _resources(record, charts), _failures(record, out)]
 
 
