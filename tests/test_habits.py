@@ -20,9 +20,8 @@ CODE = ("meta", "models", "sandbox", "task_agent", "durable", "bench", "scripts"
 MAX_FILE_LINES = 300
 MAX_FUNCTION_LINES = 60
 EXCEPTIONS = {
-    # Each is being rewritten on a branch in flight (issue 10 / the decide panel); split after it lands.
+    # Being rewritten on a branch in flight (the decide panel); split after it lands.
     "bench/decision_quality.py": "the decide branch moves it into bench/decision/ (a panel of worlds)",
-    "sandbox/docker.py": "the sandbox-sec branch rewrites it (verification that runs nothing agent-written)",
 }
 
 
