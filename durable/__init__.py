@@ -31,16 +31,21 @@ def write_atomic(path: Path, text: str) -> None:
 
     Written to ``.NAME.tmp`` beside it, fsynced, renamed over it, then the folder is fsynced.
     One writer per path at a time (the temporary name is fixed, so a crash leaves no litter
-    beyond that one file, which the next write replaces).
+    beyond that one file, which the next write replaces). A write that fails (a full disk)
+    removes its temporary file before the error goes on: the old file stays, alone.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     fsync_dir(path.parent)
 
 

@@ -25,7 +25,12 @@ class ModelError(Exception):
         provider: The provider that failed (``anthropic``, ``openai``, ``scripted``).
         status: The HTTP status, when the failure came with one.
         message: The provider's own explanation (without our prefix).
+        retryable: Whether the same call could succeed later (after the retry layer gave up):
+            only an unavailable service can come back; a key, a model name or a request does
+            not change by waiting.
     """
+
+    retryable = False
 
     def __init__(self, message: str, *, provider: str, status: int | None = None) -> None:
         self.message = message
@@ -73,6 +78,8 @@ class ModelUnavailableError(ModelError):
         attempts: How many attempts were made before giving up.
         retry_after: The server's last requested wait in seconds, if it sent one.
     """
+
+    retryable = True
 
     def __init__(
         self,

@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from models.errors import (
     ModelError,
@@ -24,8 +24,6 @@ from models.errors import (
 )
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,7 +144,7 @@ def _api_code(exc: BaseException) -> str | None:
     return next((inner[key] for key in ("code", "type") if isinstance(inner.get(key), str)), None)
 
 
-async def call_with_retries(
+async def call_with_retries[T](
     attempt: Callable[[float], Awaitable[T]],
     *,
     policy: RetryPolicy,

@@ -31,22 +31,8 @@ from sandbox.docker_host import (EXECS_PER_TRIAL, LABEL_MANAGED, LABEL_OWNER, LA
 from sandbox.environment import ExecResult, InfraError
 from sandbox.extract import Limits, Report, extract, into
 
-__all__ = [
-    "LABEL_MANAGED",
-    "LABEL_OWNER",
-    "LABEL_RUN",
-    "LABEL_TASK",
-    "LABEL_TRIAL",
-    "ContainerSpec",
-    "DockerContainer",
-    "bytes_tar",
-    "connect",
-    "docker_errors",
-    "owner_alive",
-    "owner_token",
-    "path_tar",
-    "sweep",
-]
+__all__ = ["LABEL_MANAGED", "LABEL_OWNER", "LABEL_RUN", "LABEL_TASK", "LABEL_TRIAL", "ContainerSpec", "DockerContainer",
+           "bytes_tar", "connect", "docker_errors", "owner_alive", "owner_token", "path_tar", "sweep"]
 
 T = TypeVar("T")
 OUTPUT_LIMIT_BYTES = 8 * 1024 * 1024

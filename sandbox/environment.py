@@ -9,6 +9,8 @@ capability (``Auditable``); a backend without it has its audit reported as unava
 
 from __future__ import annotations
 
+import errno
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -32,6 +34,23 @@ class InfraError(Exception):
         super().__init__(message)
         self.kind = kind
         self.retryable = retryable
+
+
+INTERNAL_KIND = "internal"
+"""The kind of an infra error that is a bug of our own machinery (or a Docker error not mapped
+yet): never retried, and a climb stops at once on it."""
+DISK_FULL_KIND = "disk_full"
+"""The kind of an infra error from a full disk (or quota) on this host: never retried."""
+
+
+def unexpected(exc: Exception) -> InfraError:
+    """An exception nothing mapped, as the infra error it is: a full disk on this host (trial
+    folders are written here), else a bug of ours or a Docker error not mapped yet, with its
+    traceback (whoever reads the result must be able to fix it). Neither is retried."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return InfraError(f"the host's disk is full: {exc}", DISK_FULL_KIND, retryable=False)
+    trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-3)).strip()
+    return InfraError(trace, INTERNAL_KIND, retryable=False)
 
 
 @dataclass(frozen=True)

@@ -88,11 +88,12 @@ async def verifier_phase(spec: TrialSpec, agent: Agent, env: Environment, image:
     try:
         pack = await audit_and_upload(spec, agent, env, image, workdir, state, config.tamper_audit)
         outcome = await verify(env, task, image, workdir, pack, uploaded=True)
-    except InfraError:
+    except InfraError as exc:
         if await _stopped(env):
             state.fail(TrialStatus.VERIFIER_ERROR, "container_stopped",
                        "the container's main process ended before verification (the agent, root in the "
                        "container, can end it; so can running out of memory): nothing could be verified")
+            state.warnings.append(f"verification: {exc}")  # what it met, for whoever reads the result
             return
         raise
     state.verifier_exit_code = outcome.test_exit_code

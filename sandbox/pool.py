@@ -111,6 +111,8 @@ async def _clean_up(runner: TrialRunner) -> None:
 
 
 def _sweep_quietly(runner: TrialRunner) -> None:
+    if runner.client is None:  # nothing of this run is on local Docker
+        return
     try:
         sweep(runner.client, {LABEL_RUN: runner.run_id})
     except InfraError:

@@ -65,7 +65,7 @@ class TrialResult(BaseModel):
     error: str | None = None
     error_kind: str | None = None
     """E.g. reward_file_missing, reward_file_empty, reward_unparsable, verifier_timeout,
-    build, docker, image, model_unavailable, agent_crash, agent_exit_code."""
+    build, docker, image, model_unavailable, agent_crash, agent_exit_code, internal, disk_full."""
     retryable: bool | None = None
     """For infra errors: whether running the trial again could help (decided where the
     error was raised)."""

@@ -1,4 +1,8 @@
-"""One trial: environment up -> agent -> tamper audit -> verifier -> reward -> logs, as Harbor does it."""
+"""One trial: environment up -> agent -> tamper audit -> verifier -> reward -> logs, as Harbor does it.
+
+The environment is our own Docker container by default; another engine (``EnvBackend``,
+e.g. one of Harbor's environments) can start it instead, and the same phases run on top.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,17 @@ import logging
 import re
 import shutil
 import time
-import traceback
 import uuid
 from datetime import datetime, UTC
+from pathlib import Path
+from typing import Any, Protocol
 
 import docker
 
 from sandbox.agents import Agent, AgentOutcome
 from sandbox.docker import LABEL_RUN, LABEL_TASK, LABEL_TRIAL, ContainerSpec, DockerContainer
 from sandbox.docker_host import HostResources, docker_executor, host_resources
-from sandbox.environment import InfraError
+from sandbox.environment import InfraError, unexpected
 from sandbox.images import ImageCache, ImageInfo
 from sandbox.phases import agent_phase, verifier_phase
 from sandbox.results import TrialResult, TrialStatus, write_result
@@ -26,7 +31,7 @@ from sandbox.trial_state import Attempt, TrialConfig, TrialSpec
 from sandbox.verify import healthcheck
 
 log = logging.getLogger(__name__)
-__all__ = ["Attempt", "TrialConfig", "TrialRunner", "TrialSpec", "container_name", "new_trial_id"]
+__all__ = ["Attempt", "EnvBackend", "TrialConfig", "TrialRunner", "TrialSpec", "container_name", "new_trial_id"]
 
 
 def new_trial_id(task: Task, repeat: int) -> str:
@@ -42,40 +47,68 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+class EnvBackend(Protocol):
+    """Another engine's environments (``sandbox.harbor_backend.HarborBackend``)."""
+
+    name: str
+
+    async def start_trial(self, task: Task, name: str, trial_dir: Path) -> tuple[ImageInfo, Any]:
+        """Build and start the task's environment: the image facts the verifier needs, and an
+        ``Environment`` whose ``remove()`` tears it down.
+
+        Raises:
+            InfraError: the engine could not start it.
+        """
+        ...
+
+    def preflight(self, tasks: list[Task]) -> dict[str, str]:
+        """Why each task cannot run on this engine (task id -> message naming task and engine)."""
+        ...
+
+
 class TrialRunner:
-    """Runs trials for one run id against one Docker daemon.
+    """Runs trials for one run id on our local Docker daemon, or on another engine's environments.
 
     ``concurrency`` is how many trials may run at once: it sizes the worker threads
     blocking Docker calls run on (see ``docker_host.threads_for``).
     """
 
-    def __init__(self, client: docker.DockerClient, images: ImageCache, run_id: str,
-                 config: TrialConfig | None = None, *, concurrency: int = 4):
+    def __init__(self, client: docker.DockerClient | None, images: ImageCache | None, run_id: str,
+                 config: TrialConfig | None = None, *, concurrency: int = 4, backend: EnvBackend | None = None):
         self.client = client
+        """Docker, for our containers and for sweeping by label (None when nothing runs on local Docker)."""
         self.images = images
         self.run_id = run_id
         self.config = config or TrialConfig()
+        self.backend = backend
+        """None: our own Docker backend."""
+        if backend is None and (client is None or images is None):
+            raise ValueError("our Docker backend needs a Docker client and an image cache")
         self.executor = docker_executor(concurrency, self.config.execs_at_once)
         self._resources: HostResources | None = None
         self._removals: set[asyncio.Task] = set()
 
-    def _remove_later(self, container: DockerContainer) -> None:
-        """Remove the container while the next trial starts: nothing of the result depends on it.
+    @property
+    def engine(self) -> str:
+        """Where the trials run, in words: ``docker`` or the backend's name (``harbor:daytona``)."""
+        return self.backend.name if self.backend is not None else "docker"
+
+    def _remove_later(self, env: Any, trial_id: str) -> None:
+        """Remove the environment while the next trial starts: nothing of the result depends on it.
         ``drain`` waits for every removal; a process killed before that leaves containers that
         carry the run's labels, which the next sweep by label removes."""
-        task = asyncio.get_running_loop().create_task(self._remove(container))
+        task = asyncio.get_running_loop().create_task(self._remove(env, trial_id))
         self._removals.add(task)
         task.add_done_callback(self._removals.discard)
 
-    @staticmethod
-    async def _remove(container: DockerContainer) -> None:
+    async def _remove(self, env: Any, trial_id: str) -> None:
         try:
-            await container.remove()
+            await env.remove()
         except InfraError as exc:
-            log.warning("teardown of %s: %s", container.spec.name, exc)
+            log.warning("teardown of trial %s on %s: %s", trial_id, self.engine, exc)
 
     async def drain(self) -> None:
-        """Wait until every container of a finished trial is removed."""
+        """Wait until every environment of a finished trial is removed."""
         while self._removals:
             await asyncio.gather(*list(self._removals), return_exceptions=True)
 
@@ -100,26 +133,21 @@ class TrialRunner:
 
     async def _attempt(self, spec: TrialSpec, agent: Agent, attempt: int, history: list[str]) -> TrialResult:
         task, trial_dir = spec.task, spec.trial_dir
-        for sub in ("agent", "verifier", "artifacts"):
-            shutil.rmtree(trial_dir / sub, ignore_errors=True)  # never follows links
-            (trial_dir / sub).mkdir(parents=True, exist_ok=True)
         state = Attempt(warnings=list(history))
-        if task.config.environment.network_mode.value == "allowlist":
+        if self.backend is None and task.config.environment.network_mode.value == "allowlist":
             state.warnings.append("network_mode=allowlist is not enforced: the container has the public network")
         started_at, t_total = _now(), time.monotonic()
-        container: DockerContainer | None = None
+        container: Any = None
         try:
-            await self._check_resources(task)
+            for sub in ("agent", "verifier", "artifacts"):
+                shutil.rmtree(trial_dir / sub, ignore_errors=True)  # never follows links
+                (trial_dir / sub).mkdir(parents=True, exist_ok=True)
             t = time.monotonic()
-            image = await self.images.ensure(task)
-            state.timings.build_s = time.monotonic() - t
-            t = time.monotonic()
-            container = await DockerContainer.start(self.client, self._container_spec(spec, image, attempt),
-                                                    self.executor)
+            image, container = await self._start(spec, attempt, state)
             workdir = self._workdir(task, image)
             if task.config.environment.healthcheck:
                 await healthcheck(container, task.config.environment.healthcheck, workdir)
-            state.timings.start_s = time.monotonic() - t
+            state.timings.start_s = time.monotonic() - t - state.timings.build_s
             t = time.monotonic()
             await agent_phase(spec, agent, container, self.agent_timeout(task), workdir, self.run_id, state)
             state.timings.agent_s = time.monotonic() - t
@@ -129,12 +157,12 @@ class TrialRunner:
                 state.timings.verifier_s = time.monotonic() - t
         except InfraError as exc:
             state.fail(TrialStatus.INFRA_ERROR, exc.kind, str(exc), exc.retryable)
-        except Exception as exc:  # a bug of ours or an unmapped Docker error: this trial's, not the suite's
-            tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-3)).strip()
-            state.fail(TrialStatus.INFRA_ERROR, "internal", tb, retryable=False)
+        except Exception as exc:  # this trial's failure, not the suite's
+            error = unexpected(exc)
+            state.fail(TrialStatus.INFRA_ERROR, error.kind, str(error), error.retryable)
         finally:
             if container is not None:
-                self._remove_later(container)
+                self._remove_later(container, spec.trial_id)
         state.timings.total_s = time.monotonic() - t_total
         return self._result(spec, agent, attempt, state, started_at)
 
@@ -149,6 +177,22 @@ class TrialRunner:
             started_at=started_at, finished_at=_now(), usage=outcome.usage,
             warnings=state.warnings + list(outcome.warnings), trial_dir=str(spec.trial_dir),
         )
+
+    async def _start(self, spec: TrialSpec, attempt: int, state: Attempt) -> tuple[ImageInfo, Any]:
+        """The trial's environment, started. Another engine builds and starts in one step (its
+        build time is part of start_s) and checks its own resources (Harbor's capability
+        checks, at preflight); ours checks the Docker host's, builds, then starts."""
+        name = container_name(self.run_id, spec.trial_id, attempt)
+        if self.backend is not None:
+            return await self.backend.start_trial(spec.task, name, spec.trial_dir)
+        assert self.images is not None and self.client is not None  # __init__ checked it
+        await self._check_resources(spec.task)
+        t = time.monotonic()
+        image = await self.images.ensure(spec.task)
+        state.timings.build_s = time.monotonic() - t
+        container = await DockerContainer.start(self.client, self._container_spec(spec, image, name),
+                                                self.executor)
+        return image, container
 
     async def _check_resources(self, task: Task) -> None:
         """A task asking for more CPUs or memory than the Docker host has fails here, by name."""
@@ -170,12 +214,12 @@ class TrialRunner:
     def _workdir(self, task: Task, image: ImageInfo) -> str | None:
         return task.config.environment.workdir or image.workdir or None
 
-    def _container_spec(self, spec: TrialSpec, image: ImageInfo, attempt: int) -> ContainerSpec:
+    def _container_spec(self, spec: TrialSpec, image: ImageInfo, name: str) -> ContainerSpec:
         env = spec.task.config.environment
         lifetime = self.agent_timeout(spec.task) + spec.task.config.verifier.timeout_sec + 900
         return ContainerSpec(
             image=image.tag,
-            name=container_name(self.run_id, spec.trial_id, attempt),
+            name=name,
             labels={LABEL_RUN: self.run_id, LABEL_TRIAL: spec.trial_id, LABEL_TASK: spec.task.id},
             network_disabled=env.network_mode.value == "no-network",
             cpus=env.cpus,

@@ -19,7 +19,7 @@ from typing import Any
 
 from models import ModelAuthError, ModelConfigError, ModelUnavailableError, ScriptedModel
 from sandbox.agents import AgentContext, AgentError, AgentOutcome
-from sandbox.environment import InfraError
+from sandbox.environment import InfraError, unexpected
 from sandbox.extract import append_text, read_tail
 from task_agent.channel import MAX_IN_FLIGHT, ParentChannel
 from task_agent.host_session import AgentSession, ModelSettings
@@ -55,6 +55,16 @@ class HarnessAgent:
             self.name = label
 
     async def run(self, ctx: AgentContext) -> AgentOutcome:
+        try:
+            return await self._run(ctx)
+        except (AgentError, InfraError):
+            raise
+        except Exception as exc:
+            # agent.py runs in its own process, behind the channel: an exception that gets here
+            # was raised by the parent, which is our code (or a full disk), never the agent's fault.
+            raise unexpected(exc) from exc
+
+    async def _run(self, ctx: AgentContext) -> AgentOutcome:
         source = self.agent_file.read_bytes()  # one reading: what runs is what the model choice was read from
         choice = choose_models(self.models.task_model, self.models.allowed_models, source.decode(errors="replace"))
         session = AgentSession(self.models, ctx, choice)
@@ -104,7 +114,7 @@ class HarnessAgent:
                       "task_model": session.choice.default, "session_id": f"{ctx.trial_id}-{uuid.uuid4().hex[:6]}",
                       "trajectory_path": trajectory, "skills_dir": ctx.task.config.environment.skills_dir})
         stop = _Stop()
-        watch = asyncio.create_task(_watch(running, stop))
+        watch = asyncio.create_task(_watch(running, stop, ctx.logs_dir))
         slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         pending: set[asyncio.Task] = set()
         try:
@@ -197,7 +207,7 @@ async def _respond(session: AgentSession, channel: ParentChannel, request: dict[
         # Not the agent's fault: the trial becomes an infra error, never a score.
         kind = next(k for cls, k in _MODEL_INFRA_KINDS if isinstance(exc, cls))
         # An outage may pass; bad credentials or a bad model config stay as they are.
-        stop.fail(InfraError(f"model API: {exc}", kind, retryable=kind == "model_unavailable"))
+        stop.fail(InfraError(f"model API: {exc}", kind, retryable=exc.retryable))
         return
     except (InfraError, AgentError) as exc:
         stop.fail(exc)
@@ -213,29 +223,35 @@ async def _respond(session: AgentSession, channel: ParentChannel, request: dict[
 
 async def _await_ready(running: RunningJail, channel: ParentChannel, ctx: AgentContext) -> None:
     """The runtime's first line says the jail is up; then the parent takes hold of its places."""
+    # Nothing of agent.py has run yet: a jail that did not start is ours to explain. Silence may
+    # be a loaded machine (worth another try); a jail that exited or spoke garbage will again.
     try:
         first = await asyncio.wait_for(channel.receive(), READY_TIMEOUT_SEC)
-    except (TimeoutError, AgentError) as exc:
-        raise InfraError(f"the agent's jail did not start: {exc or 'no answer'}", "jail") from exc
+    except TimeoutError as exc:
+        raise InfraError(f"the agent's jail did not start: no answer in {READY_TIMEOUT_SEC:g} s", "jail") from exc
+    except AgentError as exc:
+        raise InfraError(f"the agent's jail did not start: {exc}", "jail", retryable=False) from exc
     if first is None or first.get("op") != "ready":
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(running.proc.wait(), 5)
         raise InfraError(f"the agent's jail did not start (exit {running.proc.returncode}): "
-                         f"{_tail(ctx.logs_dir / 'agent-stderr.txt')}", "jail")
+                         f"{_tail(ctx.logs_dir / 'agent-stderr.txt')}", "jail", retryable=False)
     try:
         running.attach()
     except OSError as exc:
         raise InfraError(f"cannot reach the agent's jail: {exc}", "jail") from exc
 
 
-async def _watch(running: RunningJail, stop: _Stop) -> None:
-    """Count the files in the jail's places (a tmpfs caps bytes, not files)."""
+async def _watch(running: RunningJail, stop: _Stop, logs_dir: Path) -> None:
+    """Count the files in the jail's places (a tmpfs caps bytes, not files), and copy the
+    trajectory out as it grows, so that a person can watch the turns while the trial runs."""
     while True:
         await asyncio.sleep(WATCH_INTERVAL_SEC)
         reason = running.over_limit()
         if reason:
             stop.fail(AgentError(reason, "jail_limit"))
             return
+        await running.snapshot_trajectory(logs_dir / "trajectory.json")
 
 
 @functools.cache

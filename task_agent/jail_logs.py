@@ -143,3 +143,31 @@ def _pump(source: int, target: int, limit: int) -> int:
             view = view[os.write(target, view):]
         copied += len(block)
     return copied
+
+
+def snapshot_file(src_fd: int, name: str, dest: Path, max_bytes: int, last: tuple[int, int] | None
+                  ) -> tuple[int, int] | None:
+    """While the jail runs: one regular file of its log folder copied over ``dest`` whole (a
+    temporary file renamed), for a watcher such as `climb spot` to read as the agent works.
+
+    Nothing is followed and nothing over ``max_bytes`` is read. Returns the file's
+    (mtime, size) to pass back as ``last``, which skips a file that has not changed.
+    """
+    source = _open_source(name, _OPEN_SRC, src_fd, name, _Budget(1, max_bytes))
+    if source is None:
+        return last
+    try:
+        info = os.fstat(source)
+        seen = (info.st_mtime_ns, info.st_size)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes or seen == last:
+            return last
+        tmp = dest.with_name(f".{dest.name}.live")
+        target = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        try:
+            _pump(source, target, max_bytes)
+        finally:
+            os.close(target)
+        os.replace(tmp, dest)
+        return seen
+    finally:
+        os.close(source)

@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import signal
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from pathlib import Path
 from sandbox.environment import InfraError
 from task_agent import jail
 from task_agent.jail import JailConfig, JailPlan, JailUnavailable
-from task_agent.jail_logs import copy_tree
+from task_agent.jail_logs import copy_tree, snapshot_file
 
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 HELPER_SCRIPT = "echo ready; exec cat >/dev/null"
@@ -41,6 +42,7 @@ class RunningJail:
     places: dict[str, int] = field(default_factory=dict)
     """Jail path of each writable place -> a descriptor of its folder, held by the parent."""
     pidfd: int | None = None
+    _live: _LiveCopy = field(default_factory=lambda: _LiveCopy())
 
     @property
     def jailed(self) -> bool:
@@ -54,7 +56,8 @@ class RunningJail:
             os.set_blocking(self.info_fd, False)  # bubblewrap wrote it long before the runtime said ready
             info = json.loads(os.read(self.info_fd, 65536) or b"{}")
         except (BlockingIOError, ValueError) as exc:
-            raise InfraError(f"bubblewrap did not say which process is the jail's init: {exc}", "jail") from exc
+            raise InfraError(f"bubblewrap did not say which process is the jail's init: {exc}", "jail",
+                             retryable=False) from exc
         finally:
             os.close(self.info_fd)
             self.info_fd = None
@@ -94,9 +97,17 @@ class RunningJail:
             return []
         # the thread gets its own descriptor: closing the jail's (say, on a second cancellation)
         # must never let that number be reused under a copy still reading from it
-        copy = functools.partial(_copy_and_close, os.dup(fd), dest, max_entries=self.config.max_files,
+        copy = functools.partial(self._live.end_then_copy, os.dup(fd), dest, max_entries=self.config.max_files,
                                  max_bytes=self.config.logs_mb * 1024 * 1024)
         return await asyncio.get_running_loop().run_in_executor(_COPIES, copy)
+
+    async def snapshot_trajectory(self, dest: Path) -> None:
+        """While the jail runs: its trajectory.json copied over ``dest`` when it changed (see
+        jail_logs.snapshot_file); `climb spot` streams the turns from it."""
+        fd = self.places.get(jail.JAIL_LOGS)
+        if fd is not None:
+            copy = functools.partial(self._live.update, os.dup(fd), dest, self.config.logs_mb * 1024 * 1024)
+            await asyncio.get_running_loop().run_in_executor(_COPIES, copy)
 
     def close(self) -> None:
         for fd in [*self.places.values(), *([self.pidfd] if self.pidfd is not None else []),
@@ -106,11 +117,34 @@ class RunningJail:
         self.places, self.pidfd, self.info_fd = {}, None, None
 
 
-def _copy_and_close(fd: int, dest: Path, *, max_entries: int, max_bytes: int) -> list[str]:
-    try:
-        return copy_tree(fd, dest, max_entries=max_entries, max_bytes=max_bytes)
-    finally:
-        os.close(fd)
+class _LiveCopy:
+    """The running copy of the trajectory, and its end: once the jail's log folder is copied for
+    good, a live copy still in flight must neither land after it nor stand in for it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.ended = False
+        self.written: Path | None = None
+        self.last: tuple[int, int] | None = None
+
+    def update(self, fd: int, dest: Path, max_bytes: int) -> None:
+        try:
+            with self.lock:
+                if not self.ended:
+                    self.last = snapshot_file(fd, "trajectory.json", dest, max_bytes, self.last)
+                    self.written = dest if self.last is not None else self.written
+        finally:
+            os.close(fd)
+
+    def end_then_copy(self, fd: int, dest: Path, *, max_entries: int, max_bytes: int) -> list[str]:
+        try:
+            with self.lock:
+                self.ended = True
+                if self.written is not None:  # ours, not the agent's: the final copy replaces it
+                    self.written.unlink(missing_ok=True)
+            return copy_tree(fd, dest, max_entries=max_entries, max_bytes=max_bytes)
+        finally:
+            os.close(fd)
 
 
 def _parent_of(pid: int) -> int:
@@ -132,7 +166,7 @@ def _open_beneath(root: int, place: str) -> int:
         fd = nxt
     if os.fstat(fd).st_dev == os.fstat(root).st_dev:
         os.close(fd)
-        raise InfraError(f"the jail's {place} is not a mount of its own", "jail")
+        raise InfraError(f"the jail's {place} is not a mount of its own", "jail", retryable=False)
     return fd
 
 

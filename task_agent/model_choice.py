@@ -96,3 +96,20 @@ def choose_models(fixed: str | None, allowed: list[str] | None, agent_source: st
     own_default = fixed or model_constant(agent_source)
     default = agent_label(own_default) if own_default in served.values() else None
     return ModelChoice(default=default, served=served, operator=operator)
+
+
+def refused_model(fixed: str | None, allowed: list[str] | None, agent_source: str) -> str | None:
+    """Why a trial would refuse the model agent.py names, by the parent's own rule, or None.
+
+    None as well when no static answer exists or is needed: a fixed task model (MODEL is not
+    used), or a computed MODEL (only the allowed list is served; what it computes is known
+    when it asks).
+    """
+    if fixed or model_constant(agent_source) == COMPUTED:
+        return None
+    choice = choose_models(fixed, allowed, agent_source)
+    try:
+        choice.resolve(choice.default or model_constant(agent_source) or "")
+    except AgentError as exc:
+        return str(exc)
+    return None

@@ -129,3 +129,15 @@ def _script(tmp_path):
     path = tmp_path / "task.json"
     path.write_text('[{"text": "done"}]')
     return path
+
+
+def test_an_agent_whose_model_its_trials_would_refuse_does_not_start(tmp_path):
+    script = tmp_path / "agent-script.json"
+    script.write_text("[]")
+    scripted = f'MODEL = "scripted:{script}"\n'  # agent.py cannot make the parent read a file
+    with pytest.raises(SetupError, match=r"MODEL cannot be used by its trials: .*a scripted model is served only"):
+        check_models([config(tmp_path)], [scripted])
+    with pytest.raises(SetupError, match="without a name"):
+        check_models([config(tmp_path)], ["X = 1\n"])
+    named = config(tmp_path, meta_model=f"scripted:{script}", allowed_models=[f"scripted:{script}"])
+    assert check_models([named], [scripted]) == []  # the operator named it: served (a script has no server)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -138,6 +139,15 @@ def _until(lines: queue.Queue, seen: list[str], needle: str, deadline: float) ->
         seen.append(line)
 
 
+def _spot_process(tmp_path: Path, script: Path) -> subprocess.Popen:
+    """`climb spot hello` as a process of its own, its output unbuffered and wide."""
+    climb = Path(sys.executable).parent / "climb"
+    return subprocess.Popen([str(climb), "spot", "hello", "--tasks-root", str(tmp_path / "tasks"), "--task-model",
+                             f"scripted:{script}", "--out", str(tmp_path / "run")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
+
+
 def test_spot_streams_each_turn_while_the_trial_runs(tmp_path, docker_client):
     """The first turn is on screen while the agent's command still waits inside the container:
     the test releases it only after reading that turn."""
@@ -150,11 +160,7 @@ def test_spot_streams_each_turn_while_the_trial_runs(tmp_path, docker_client):
          "tool_calls": [{"name": "run_shell", "arguments": {"command": wait}}],
          "usage": {"input_tokens": 100, "output_tokens": 4096}, "stop_reason": "max_tokens"},
         {"text": "Released and done."}]))
-    climb = Path(sys.executable).parent / "climb"
-    proc = subprocess.Popen([str(climb), "spot", "hello", "--tasks-root", str(tmp_path / "tasks"), "--task-model",
-                             f"scripted:{script}", "--out", str(tmp_path / "run")],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
+    proc = _spot_process(tmp_path, script)
     try:
         lines, seen = _lines(proc), []
         deadline = time.monotonic() + 120
@@ -173,6 +179,33 @@ def test_spot_streams_each_turn_while_the_trial_runs(tmp_path, docker_client):
         assert tail.index("checking /app/out.txt") < tail.index("reward 1.0")  # the verifier's tail, then reward
         assert "turns 2   tool calls 1" in tail
         assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_spot_stopped_by_sigterm_removes_its_container(tmp_path, docker_client):
+    """A supervisor's SIGTERM mid-trial: the trial is cancelled, its container removed, and spot
+    says so and exits with 128 + SIGTERM (not killed outright, containers left running)."""
+    make_task(tmp_path / "tasks", "hello", test_sh=CHATTY_TEST)
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps([
+        {"text": "Waiting.", "tool_calls": [{"name": "run_shell", "arguments": {"command": "sleep 300"}}]},
+        {"text": "Done."}]))
+    proc = _spot_process(tmp_path, script)
+    try:
+        lines, seen = _lines(proc), []
+        _until(lines, seen, "$ run_shell: sleep 300", time.monotonic() + 120)
+        trial = next((tmp_path / "run" / "trials").iterdir()).name
+        label = {"label": f"climb.trial={trial}"}
+        assert len(docker_client.containers.list(filters=label)) == 1  # running, with the agent's sleep
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=120) == 128 + signal.SIGTERM
+        while (line := lines.get(timeout=30)) is not None:
+            seen.append(line)
+        out = "".join(seen)
+        assert "stopped (SIGTERM); containers removed" in out and "Traceback" not in out
+        assert docker_client.containers.list(all=True, filters=label) == []
     finally:
         if proc.poll() is None:
             proc.kill()

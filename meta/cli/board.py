@@ -150,6 +150,7 @@ class BoardState:
         self.notice = describe(e) or ""
 
     _on_disk_pruned = _on_budget_warning
+    _on_tamper = _on_budget_warning
     _on_warning = _on_budget_warning
 
     def _add_spend(self, role: str, usd: Any, tokens: Any) -> None:

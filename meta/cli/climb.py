@@ -19,6 +19,7 @@ from meta.climb.errors import SetupError
 from meta.climb.preflight import agent_source, check_models
 from meta.climb.setup import build_context
 from meta.cli.dashboard import Dashboard
+from meta.cli.envs import env_choice
 from meta.decide.config import DecideConfig
 from meta.climb.final import format_table
 from meta.ledger.runs import new_run_dir
@@ -55,7 +56,7 @@ def config_from_args(args: Namespace) -> ClimbConfig:
         base_url=args.base_url, meta_base_url=args.meta_base_url, split=split, stop=stop,
         prices=args.prices.resolve() if args.prices else None,
         decide=DecideConfig(rule=args.rule, **({"alpha": args.alpha} if args.alpha is not None else {})),
-        jail=JailConfig(kind=args.jail),
+        jail=JailConfig(kind=args.jail), env=env_choice(args),
         baseline_repeats=args.baseline_repeats, concurrency=args.concurrency, seed=args.seed,
         final_heldout_repeats=args.final_repeats[0], final_train_repeats=args.final_repeats[1],
         spot_budget=args.spot_budget, meta_max_turns=args.meta_max_turns, meta_thinking=meta_thinking,
@@ -104,7 +105,7 @@ def cmd_run(args: Namespace, report: bool = False) -> int:
         busy = check_models([config], [agent_source(config)])
         run_dir, run_id = new_run_dir(args.out, "climb")
     for warning in busy:
-        console.print(f"[yellow]warning: {warning}[/yellow]")
+        say(f"warning: {warning}", "yellow")
     with Dashboard(console, live=not args.no_dashboard) as dashboard:
         ctx = build_context(config, run_dir, run_id, resume=bool(args.resume), view=dashboard, observer=dashboard)
         climb = Climb(ctx)

@@ -12,7 +12,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from meta.cli.parsers import build_parser
-from meta.climb.errors import SetupError
+from meta.climb.errors import DiskFullError, SetupError
 from models.errors import ModelConfigError
 from sandbox.environment import InfraError
 
@@ -48,7 +48,7 @@ def user_error(exc: Exception) -> str | None:
     from meta.ledger.store import LedgerError
     from sandbox.task import TaskLoadError
 
-    if isinstance(exc, (InfraError, ModelConfigError, SetupError, LedgerError, TaskLoadError)):
+    if isinstance(exc, (InfraError, ModelConfigError, SetupError, DiskFullError, LedgerError, TaskLoadError)):
         return str(exc)
     if isinstance(exc, ValidationError):
         return validation_message(exc)

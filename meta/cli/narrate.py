@@ -13,7 +13,7 @@ from meta.ledger.row import SHORT_COMMIT
 
 BATCH_STAGES = {"baseline": "baseline", "heldout": "held-out run", "smoke": "smoke test",
                 "spot_check": "meta-agent's spot check", "final": "final head-to-head", "transfer": "transfer runs"}
-GATES = {"static": "static gate", "smoke": "smoke test", "overfit": "overfitting review"}
+GATES = {"static": "static gate", "smoke": "smoke test", "tamper": "tamper audit", "overfit": "overfitting review"}
 ROLES = {"meta": "meta-agent", "task": "task agent", "judge": "reviewer"}
 
 
@@ -139,6 +139,15 @@ def _gate(e: dict[str, Any]) -> str:
     return f"{name} refused the edit ({e.get('status') or 'refused'}): {clip_words(e.get('reason'), 220)}"
 
 
+def _tamper(e: dict[str, Any]) -> str:
+    trials = [t for t in e.get("trials") or [] if isinstance(t, dict)]
+    first = trials[0] if trials else {}
+    flags = [f for f in first.get("flags") or [] if isinstance(f, dict)]
+    example = (f": {first.get('task')} ({first.get('agent')}) {flags[0].get('change')} {flags[0].get('path')}"
+               if flags else "")
+    return f"tamper audit flagged {_plural(len(trials), 'trial')} of the {batch_stage(e)}{clip_words(example, 160)}"
+
+
 def _spend(e: dict[str, Any]) -> str | None:
     roles = e.get("by_role") or {}
     parts = [f"{ROLES.get(role, role)} {money(v.get('usd'))} / {tokens(v.get('tokens'))} tokens"
@@ -220,6 +229,7 @@ def describe(e: dict[str, Any]) -> str | None:
         "resume": lambda: f"resumed {e.get('what', '')} after {duration(e.get('paused_sec'))} paused",
         "budget_warning": lambda: (f"budget warning: {money(e.get('spent_usd'))} of {money(e.get('budget_usd'))} "
                                    f"spent ({float(e.get('level') or 0):.0%})"),
+        "tamper": lambda: _tamper(e),
         "disk_pruned": lambda: (f"disk low ({e.get('free_gb')} GB free): pruned {e.get('freed_mb')} MB of old "
                                 f"trial files, {e.get('free_after_gb')} GB free now"),
         "stop": lambda: f"climb ended: {clip_words(e.get('reason'), 160)}{_final(e)}",

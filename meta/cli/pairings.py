@@ -100,7 +100,7 @@ def _check_models(config: PairingsConfig) -> None:
     configs = {(cell.meta, cell.task): config.cell_config(cell) for cell in config.cells()}
     source = agent_source(config.climb)  # every cell's task model is fixed; MODEL is not read
     for warning in check_models(list(configs.values()), [source] * len(configs)):
-        console.print(f"[yellow]warning: {warning}[/yellow]")
+        console.print(Text(f"warning: {warning}", style="yellow"), soft_wrap=True)
 
 
 async def _run_with_signals(run: PairingsRun, view: CellsView) -> dict[str, str] | None:

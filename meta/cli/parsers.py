@@ -17,50 +17,25 @@ from pathlib import Path
 from meta.climb.defaults import BASELINE_REPEATS, HELDOUT_FRACTION, SPOT_BUDGET
 from meta.decide.defaults import ALPHA
 from meta.workspace.worktree import DEFAULT_AGENT_PATH
+from meta.cli.parser_kit import HelpFormatter, command, existing_dir, existing_file, existing_path
 from sandbox.defaults import BASE_IMAGE, CONCURRENCY
 
-
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps the examples' line breaks; appends a flag's default when its help does not say it."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        text = action.help or ""
-        if "default" in text or not action.option_strings or action.default is argparse.SUPPRESS:
-            return text
-        if isinstance(action, argparse._StoreTrueAction):
-            return f"{text} (off by default)"
-        if action.default is None:
-            return text
-        return f"{text} (default: %(default)s)"
+__all__ = ["HelpFormatter", "build_parser"]
 
 
-def _path_check(kind: str):
-    """An argparse type: a Path that must exist as a file, a folder, or either."""
-
-    def check(text: str) -> Path:
-        path = Path(text).expanduser()
-        if not path.exists():
-            raise argparse.ArgumentTypeError(f"no such {kind}: {text}")
-        if kind == "file" and not path.is_file():
-            raise argparse.ArgumentTypeError(f"not a file: {text}")
-        if kind == "folder" and not path.is_dir():
-            raise argparse.ArgumentTypeError(f"not a folder: {text}")
-        return path
-
-    check.__name__ = kind  # argparse names the type in its messages
-    return check
+def _env_options(p: argparse.ArgumentParser) -> None:
+    """Where trials run; the same flags on every command that runs trials."""
+    p.add_argument("--env", help="where trials run: docker (our own local Docker, the default), harbor:<type> "
+                                 "(one of Harbor's environments: docker, daytona, modal, e2b, ...) or "
+                                 "harbor:<module>:<Class> (a third-party one)")
+    p.add_argument("--env-option", action="append", metavar="KEY=VALUE",
+                   help="an option of the Harbor environment (its --ek), repeatable (default: none)")
 
 
-existing_file, existing_dir, existing_path = _path_check("file"), _path_check("folder"), _path_check("file or folder")
-
-
-def _command(sub: argparse._SubParsersAction, name: str, summary: str, examples: str, **kw) -> argparse.ArgumentParser:
-    return sub.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".",
-                          epilog="examples:\n" + examples, formatter_class=HelpFormatter, **kw)
 
 
 def _sandbox_commands(sub: argparse._SubParsersAction) -> None:
-    p = _command(sub, "suite", "run tasks through the sandbox with a built-in agent",
+    p = command(sub, "suite", "run tasks through the sandbox with a built-in agent",
                  "  climb suite tasks/ --agent oracle        # every example task must score 1\n"
                  "  climb suite tasks/env-merge -k 3 --agent nop\n")
     p.add_argument("paths", nargs="+", type=existing_path, help="task folders, or folders of task folders")
@@ -69,19 +44,21 @@ def _sandbox_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-n", "--concurrency", type=int, default=CONCURRENCY, help="trials at once")
     p.add_argument("-k", "--repeats", type=int, default=1, help="runs of each task")
     p.add_argument("--out", type=Path, help="run folder (default: runs/<run-id>)")
+    _env_options(p)
     p.set_defaults(func="meta.cli.sandbox:cmd_suite")
 
-    tasks = _command(sub, "tasks", "task utilities", "  climb tasks check tasks/\n")
+    tasks = command(sub, "tasks", "task utilities", "  climb tasks check tasks/\n")
     tasks_sub = tasks.add_subparsers(dest="tasks_cmd", required=True, metavar="{check}")
-    p = _command(tasks_sub, "check", "build each task and check that the oracle scores the maximum and nop 0",
+    p = command(tasks_sub, "check", "build each task and check that the oracle scores the maximum and nop 0",
                  "  climb tasks check tasks/\n  climb tasks check tasks/env-merge --json\n")
     p.add_argument("paths", nargs="+", type=existing_path, help="task folders, or folders of task folders")
     p.add_argument("-n", "--concurrency", type=int, default=CONCURRENCY, help="trials at once")
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     p.add_argument("--out", type=Path, help="run folder (default: runs/<run-id>)")
+    _env_options(p)
     p.set_defaults(func="meta.cli.sandbox:cmd_tasks_check")
 
-    p = _command(sub, "gc", "remove containers left by dead runs (found by their labels)",
+    p = command(sub, "gc", "remove containers left by dead runs (found by their labels)",
                  "  climb gc                 # containers of runs whose process is gone\n"
                  "  climb gc --images        # and task images no container uses\n")
     p.add_argument("--all", action="store_true", help="also remove containers of live runs")
@@ -89,7 +66,7 @@ def _sandbox_commands(sub: argparse._SubParsersAction) -> None:
                    help="also remove task images no container uses (only when no live run is left, or with --all)")
     p.set_defaults(func="meta.cli.sandbox:cmd_gc")
 
-    p = _command(sub, "base-image", f"build {BASE_IMAGE}, the image the example tasks start FROM",
+    p = command(sub, "base-image", f"build {BASE_IMAGE}, the image the example tasks start FROM",
                  "  climb base-image\n  climb base-image --force --mirror http://deb.debian.org/debian\n")
     p.add_argument("--name", default=BASE_IMAGE, help="name:tag of the image to build")
     p.add_argument("--force", action="store_true", help="rebuild even if it exists")
@@ -99,7 +76,7 @@ def _sandbox_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _agent_commands(sub: argparse._SubParsersAction) -> None:
-    p = _command(sub, "spot", "run the current agent on one or a few tasks and show each turn as it happens",
+    p = command(sub, "spot", "run the current agent on one or a few tasks and show each turn as it happens",
                  "  climb spot env-merge --task-model anthropic:claude-haiku-4-5\n"
                  "  climb spot tasks/env-merge extract-emails -k 2\n"
                  "  climb spot env-merge --task-model openai:smollm2 --base-url http://127.0.0.1:8080/v1\n")
@@ -116,6 +93,7 @@ def _agent_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jail", choices=["bwrap", "none"], default="bwrap",
                    help="none runs agent.py without isolation (machines without bubblewrap)")
     p.add_argument("--out", type=Path, help="run folder (default: runs/<run-id>)")
+    _env_options(p)
     p.set_defaults(func="meta.cli.spot:cmd_spot")
 
 
@@ -181,12 +159,13 @@ def _climb_options(p: argparse.ArgumentParser, stop) -> None:
                    help="trials the meta-agent may spend on spot checks per experiment")
     p.add_argument("--jail", choices=["bwrap", "none"], default="bwrap",
                    help="none runs agent.py without isolation (machines without bubblewrap)")
+    _env_options(p)
     p.add_argument("--no-dashboard", action="store_true",
                    help="one plain line per event instead of the live view (automatic when not in a terminal)")
 
 
 def _climb_commands(sub: argparse._SubParsersAction) -> None:
-    p = _command(sub, "run", "climb: improve agent.py on a benchmark, unattended",
+    p = command(sub, "run", "climb: improve agent.py on a benchmark, unattended",
                  "  climb run tasks/ --meta-model anthropic:claude-opus-5-5 --hours 24 --budget-usd 200\n"
                  "  climb run tasks/ --meta-model openai:qwen3 --meta-base-url http://gpu:8000/v1 "
                  "--task-model openai:qwen3 --base-url http://gpu:8000/v1 --max-experiments 20\n"
@@ -208,7 +187,7 @@ def _climb_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _pairings_commands(sub: argparse._SubParsersAction) -> None:
-    p = _command(sub, "pairings", "climbs for a matrix of meta model x task model x seed, and the matrix",
+    p = command(sub, "pairings", "climbs for a matrix of meta model x task model x seed, and the matrix",
                  "  climb pairings tasks/ --meta anthropic:claude-opus-5-5,openai:gpt-5 \\\n"
                  "      --task anthropic:claude-haiku-4-5,openai:gpt-5-mini --seeds 3 --hours 6 "
                  "--judge-model anthropic:claude-opus-5-5\n"
@@ -231,7 +210,7 @@ def _pairings_commands(sub: argparse._SubParsersAction) -> None:
                    help="continue a stopped or killed pairings study (default: a new study)")
     p.set_defaults(func="meta.cli.pairings:cmd_pairings")
 
-    p = _command(sub, "report", "write report.html (and PNGs) for a climb run or a pairings folder",
+    p = command(sub, "report", "write report.html (and PNGs) for a climb run or a pairings folder",
                  "  climb report runs/climb-20260101-120000-ab12\n"
                  "  climb report runs/pairings-20260101-120000-ab12 --out /tmp/report\n")
     p.add_argument("run_dir", type=existing_dir, metavar="RUN_DIR", help="a climb run folder or a pairings folder")
@@ -240,7 +219,7 @@ def _pairings_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _demo_command(sub: argparse._SubParsersAction) -> None:
-    p = _command(sub, "demo", "a short real climb with scripted models on the example tasks (no API key)",
+    p = command(sub, "demo", "a short real climb with scripted models on the example tasks (no API key)",
                  "  climb demo\n  climb demo --limit 12 --no-dashboard\n")
     p.add_argument("--tasks", type=existing_dir, default=Path("tasks"), help="the example tasks")
     p.add_argument("--limit", type=int, default=8, help="use only the first N tasks (0: all of them)")
@@ -249,6 +228,24 @@ def _demo_command(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-dashboard", action="store_true",
                    help="one plain line per event instead of the live view (automatic when not in a terminal)")
     p.set_defaults(func="meta.cli.demo:cmd_demo")
+
+
+def _export_command(sub: argparse._SubParsersAction) -> None:
+    p = command(sub, "export", "write a climbed agent.py as a Harbor agent, after a leak scan",
+                 "  climb export runs/climb-20260101-120000-ab12\n"
+                 "  climb export runs/climb-20260101-120000-ab12 --commit 3f2a9c1e0b --out /tmp/agents\n"
+                 "  climb export my_agent.py --tasks tasks/\n")
+    p.add_argument("source", type=existing_path, help="a climb run folder (its final incumbent) or an agent.py")
+    p.add_argument("--commit", help="export this commit's agent from the run folder (default: the final incumbent)")
+    p.add_argument("--tasks", nargs="+", type=existing_path,
+                   help="tasks to scan for leaks against (default: the climb's; required for an agent.py)")
+    p.add_argument("--out", type=Path, default=Path("harbor-agent"), help="folder to write into")
+    p.add_argument("--module", default="climbed_agent", help="Python package name of the agent")
+    p.add_argument("--allow-leaks", action="store_true",
+                   help="export even if the leak scan finds task data (warns; never for a leaderboard)")
+    p.add_argument("--dataset", help="registry dataset of the printed leaderboard command "
+                                     "(default: Terminal-Bench 2.1)")
+    p.set_defaults(func="meta.cli.export:cmd_export")
 
 
 def _version() -> str:
@@ -276,4 +273,5 @@ def build_parser() -> argparse.ArgumentParser:
     _climb_commands(sub)
     _pairings_commands(sub)
     _demo_command(sub)
+    _export_command(sub)
     return parser

@@ -13,13 +13,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from meta.cli.envs import runner_for
 from meta.cli.progress import SuiteProgress
 from meta.ledger.runs import new_run_dir
 from sandbox.agents import BUILTIN_AGENTS, NopAgent, OracleAgent
 from sandbox.base_image import build_base_image
 from sandbox.docker import connect
 from sandbox.gc import gc
-from sandbox.images import ImageCache
 from sandbox.pool import TrialRequest, run_suite, run_trials
 from sandbox.results import TrialResult, TrialStatus
 from sandbox.task import Discovery, Task, discover
@@ -30,7 +30,15 @@ console = Console(stderr=True)
 
 def report_load_errors(found: Discovery) -> None:
     for error in found.errors:
-        console.print(f"[red]task error[/red] {error}")
+        console.print(Text.assemble(("task error ", "red"), str(error)), soft_wrap=True)
+
+
+def _engine(args: Namespace, run_id: str, found: Discovery) -> tuple[TrialRunner, list[Task], dict[str, str]]:
+    """The runner for --env; the tasks it cannot run are reported (named) and left out."""
+    runner, tasks, refused = runner_for(args, run_id, found.tasks, args.concurrency)
+    for message in refused.values():
+        console.print(f"[red]task error[/red] {message}")
+    return runner, tasks, refused
 
 
 def cmd_suite(args: Namespace) -> int:
@@ -41,12 +49,15 @@ def cmd_suite(args: Namespace) -> int:
         return 2
     agent = BUILTIN_AGENTS[args.agent]()
     run_dir, run_id = new_run_dir(args.out, "suite")
-    client = connect(args.concurrency)
-    runner = TrialRunner(client, ImageCache(client), run_id, concurrency=args.concurrency)
-    total = len(found.tasks) * args.repeats
-    console.print(f"run {run_id}: {len(found.tasks)} tasks x {args.repeats} with agent {agent.name} -> {run_dir}")
+    runner, tasks, refused = _engine(args, run_id, found)
+    if not tasks:
+        console.print("[red]no task can run on this engine[/red]")
+        return 2
+    total = len(tasks) * args.repeats
+    console.print(f"run {run_id}: {len(tasks)} tasks x {args.repeats} with agent {agent.name} on {runner.engine} "
+                  f"-> {run_dir}", soft_wrap=True, highlight=False)
     with SuiteProgress(total, f"{agent.name}", console) as progress:
-        suite = asyncio.run(run_suite(found.tasks, agent, runner, run_dir, repeats=args.repeats,
+        suite = asyncio.run(run_suite(tasks, agent, runner, run_dir, repeats=args.repeats,
                                       concurrency=args.concurrency, observer=progress))
     summary = suite.summary()
     table = Table(title=f"suite {run_id}")
@@ -62,7 +73,7 @@ def cmd_suite(args: Namespace) -> int:
     counts = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in summary["status_counts"].items())
     console.print(f"mean reward {mean:.3f}" if mean is not None else "no scored trials",
                   f"  ({counts})  -> {run_dir / 'suite.json'}", soft_wrap=True, highlight=False)
-    return 0 if not found.errors else 1
+    return 0 if not found.errors and not refused else 1
 
 
 @dataclass
@@ -105,7 +116,8 @@ async def check_tasks(tasks: list[Task], runner: TrialRunner, run_dir: Path, con
         async with semaphore:
             started = time.monotonic()
             try:
-                await runner.images.ensure(task)
+                if runner.images is not None:  # another engine builds as its trials start
+                    await runner.images.ensure(task)
             except Exception:  # the trials below report it as infra_error with the cause
                 pass
             build_s[task.id] = time.monotonic() - started
@@ -120,12 +132,16 @@ async def check_tasks(tasks: list[Task], runner: TrialRunner, run_dir: Path, con
 def cmd_tasks_check(args: Namespace) -> int:
     found = discover(*args.paths)
     rows = [CheckRow(task=(e.task_dir or e.path).name, valid=False, error=str(e)) for e in found.errors]
+    if not rows and not found.tasks:  # nothing checked is not "all valid"
+        console.print(Text(f"no task found under {', '.join(str(p) for p in args.paths)}: a task is a folder "
+                           "holding task.toml (see README, Task format)", style="red"), soft_wrap=True)
+        return 2
     if found.tasks:
         run_dir, run_id = new_run_dir(args.out, "check")
-        client = connect(args.concurrency)
-        runner = TrialRunner(client, ImageCache(client), run_id, concurrency=args.concurrency)
-        with SuiteProgress(2 * len(found.tasks), "oracle+nop", console) as progress:
-            rows += asyncio.run(check_tasks(found.tasks, runner, run_dir, args.concurrency, progress))
+        runner, tasks, refused = runner_for(args, run_id, found.tasks, args.concurrency)
+        rows += [CheckRow(task=task_id, valid=False, error=why) for task_id, why in refused.items()]
+        with SuiteProgress(2 * len(tasks), "oracle+nop", console) as progress:
+            rows += asyncio.run(check_tasks(tasks, runner, run_dir, args.concurrency, progress))
     if args.json:
         print(json.dumps([row.__dict__ for row in rows], indent=2))
     else:
@@ -158,6 +174,6 @@ def cmd_gc(args: Namespace) -> int:
 
 def cmd_base_image(args: Namespace) -> int:
     built = build_base_image(connect(), args.name, force=args.force, mirror=args.mirror,
-                             use_registry=not args.no_registry, log=lambda m: console.print(m))
+                             use_registry=not args.no_registry, log=lambda m: console.print(Text(m)))
     console.print(f"{args.name} {'built' if built else 'ready'}")
     return 0

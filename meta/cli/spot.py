@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from argparse import Namespace
 from pathlib import Path
 
 from rich.console import Console
 from rich.text import Text
 
+from meta.cli.envs import runner_for
 from meta.cli.turns import VERIFIER_TAIL_LINES, SpotStream, TrialWatcher, clip
 from meta.ledger.runs import new_run_dir
 from meta.gates.static import COMPUTED, task_model
-from sandbox.docker import connect
-from sandbox.images import ImageCache
 from sandbox.pool import TrialRequest, run_trials
 from sandbox.results import TrialResult
 from sandbox.task import Task, TaskLoadError, discover, load_task
-from sandbox.trial import TrialConfig, TrialRunner
+from sandbox.trial import TrialConfig
 from task_agent.host import HarnessAgent, ModelSettings
 from task_agent.jail import JailConfig
 from meta.climb.errors import SetupError
@@ -89,7 +89,7 @@ def cmd_spot(args: Namespace) -> int:
     console = Console()
     tasks, errors = resolve_tasks(args.tasks, args.tasks_root)
     for error in errors:
-        console.print(f"[red]{error}[/red]")
+        console.print(Text(error, style="red"), soft_wrap=True)
     if not tasks:
         return 2
     agent_file = Path(args.agent_file)
@@ -100,22 +100,34 @@ def cmd_spot(args: Namespace) -> int:
         if result.error:
             raise SetupError(result.error)
         for warning in filter(None, (result.warning, deprecation(model, prices or PriceTable()))):
-            console.print(f"[yellow]warning: {warning}[/yellow]")
+            console.print(Text(f"warning: {warning}", style="yellow"), soft_wrap=True)
     models = ModelSettings(task_model=args.task_model, base_url=args.base_url, prices=prices)
     agent = HarnessAgent(agent_file, models, JailConfig(kind=args.jail))
     run_dir, run_id = new_run_dir(args.out, "spot")
-    client = connect(args.concurrency)
-    runner = TrialRunner(client, ImageCache(client), run_id, TrialConfig(), concurrency=args.concurrency)
+    runner, tasks, refused = runner_for(args, run_id, tasks, args.concurrency, TrialConfig())
+    for message in refused.values():
+        console.print(f"[red]{message}[/red]", soft_wrap=True, highlight=False)
+    errors += list(refused.values())
     requests = [TrialRequest(task, rep, agent) for task in tasks for rep in range(args.repeats)]
     stream = SpotStream(console, several=len(requests) > 1, ending=render_end)
 
-    async def run() -> list[TrialResult]:
-        suite = await run_trials(requests, runner, run_dir, semaphore=asyncio.Semaphore(args.concurrency),
-                                 observer=stream)
+    async def run() -> list[TrialResult] | None:
+        # SIGTERM (a supervisor, `kill`) ends spot like Ctrl-C does: the trials are cancelled and
+        # their cleanup removes the containers, instead of the process dying with them running.
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
+        try:
+            suite = await run_trials(requests, runner, run_dir, semaphore=asyncio.Semaphore(args.concurrency),
+                                     observer=stream)
+        except asyncio.CancelledError:
+            return None
         await stream.drain()
         return suite.results
 
     results = asyncio.run(run())
+    if results is None:
+        console.print(Text(f"stopped (SIGTERM); containers removed. Trials so far: {run_dir}", style="yellow"),
+                      soft_wrap=True)
+        return 128 + signal.SIGTERM
     scored = [r.score for r in results if r.score is not None]
     if scored:
         console.print(f"\nmean reward {sum(scored) / len(scored):.3f} over {len(scored)} scored trial(s); "

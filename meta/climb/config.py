@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from meta.climb.defaults import BASELINE_REPEATS, HELDOUT_FRACTION, SPOT_BUDGET
 from meta.decide.config import DecideConfig
 from meta.workspace.worktree import DEFAULT_AGENT_PATH
+from sandbox.backends import EnvChoice
 from sandbox.defaults import CONCURRENCY
 from sandbox.trial import TrialConfig
 from task_agent.jail import JailConfig
@@ -99,6 +100,8 @@ class ClimbConfig(BaseModel):
     stop: StopConfig = Field(default_factory=StopConfig)
     decide: DecideConfig = Field(default_factory=DecideConfig)
     trial: TrialConfig = Field(default_factory=TrialConfig)
+    env: EnvChoice = Field(default_factory=EnvChoice)
+    """Where trials run: our local Docker, or a Harbor environment (``harbor:<type>``)."""
     jail: JailConfig = Field(default_factory=JailConfig)
     baseline_repeats: int = Field(BASELINE_REPEATS, ge=1)
     """Repeats of the baseline on train (the noise floor)."""

@@ -1,9 +1,10 @@
 """Running the agents of a climb: trial batches, the decide Measure, infra-heavy batches.
 
 Where the trials themselves run is one small seam, ``TrialBatches``: a real climb uses
-``DockerTrials`` (the sandbox's pool on local Docker); the fast tests of the climb's state
-machine use a simulation (tests/fakes/trials.py), so everything above the trials (the batch
-events, the infra rule, the pairing of arms) is the code a real climb runs.
+``SandboxTrials`` (the sandbox's pool, on local Docker or on one of Harbor's environments,
+as ``--env`` chose); the fast tests of the climb's state machine use a simulation
+(tests/fakes/trials.py), so everything above the trials (the batch events, the infra rule,
+the pairing of arms) is the code a real climb runs.
 """
 
 from __future__ import annotations
@@ -12,20 +13,31 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from meta.decide.rule import TrialRequest as ArmRequest
 from meta.decide.rule import Measure
+from meta.climb.disk import disk_full_error
+from meta.climb.errors import InternalError
+from meta.climb.tamper import TamperedTrial, tampered_trials
 from meta.ledger.store import Ledger
+from sandbox.backends import EnvChoice, make_runner, unsupported
 from sandbox.docker import LABEL_RUN, sweep
+from sandbox.images import ImageCache
 from sandbox.pool import SuiteObserver, TrialRequest, run_trials
+from sandbox.environment import DISK_FULL_KIND, INTERNAL_KIND
 from sandbox.results import TrialResult, TrialStatus
 from sandbox.task import Task
-from sandbox.trial import TrialRunner
+from sandbox.trial import TrialConfig, TrialRunner
 from task_agent.host import HarnessAgent, ModelSettings
 from task_agent.jail import JailConfig
+
+
+INFRA_EXAMPLE_CHARS = 400
+"""How much of one failed trial's error an infra-dominated batch names (the cause, in the pause
+or stop reason; every trial's whole error is in its result.json)."""
 
 
 class TrialBatches(Protocol):
@@ -43,32 +55,63 @@ class TrialBatches(Protocol):
         """Remove what a dead process of this run left running (containers); how many."""
         ...
 
+    def unsupported(self, tasks: list[Task]) -> dict[str, str]:
+        """The tasks these trials cannot run, by id, each with a message naming task and engine."""
+        ...
+
 
 @dataclass
-class DockerTrials:
-    """The sandbox's pool on local Docker, all batches sharing one concurrency budget."""
+class SandboxTrials:
+    """The sandbox's pool, on local Docker or one of Harbor's environments, all batches
+    sharing one concurrency budget."""
 
     runner: TrialRunner
     semaphore: asyncio.Semaphore
     observer: SuiteObserver | None = None
+
+    @classmethod
+    def open(cls, env: EnvChoice, run_id: str, config: TrialConfig, concurrency: int, *,
+             semaphore: asyncio.Semaphore | None = None, observer: SuiteObserver | None = None,
+             images: ImageCache | None = None) -> SandboxTrials:
+        """Trials on ``env`` (``images`` shared with other climbs on local Docker).
+
+        Raises:
+            InfraError: Docker unreachable, or the Harbor provider unusable here (named, with the fix).
+        """
+        runner = make_runner(env, run_id, config, concurrency=concurrency, images=images)
+        return cls(runner, semaphore or asyncio.Semaphore(concurrency), observer)
 
     async def run(self, requests: list[TrialRequest], out_dir: Path) -> list[TrialResult]:
         suite = await run_trials(requests, self.runner, out_dir, semaphore=self.semaphore, observer=self.observer)
         return suite.results
 
     def forget_failures(self) -> None:
-        self.runner.images.forget_failures()
+        if self.runner.images is not None:  # another engine builds inside its own start
+            self.runner.images.forget_failures()
 
     def sweep(self) -> int:
+        if self.runner.client is None:  # nothing of this run is on local Docker
+            return 0
         return len(sweep(self.runner.client, {LABEL_RUN: self.runner.run_id}))
+
+    def unsupported(self, tasks: list[Task]) -> dict[str, str]:
+        return unsupported(self.runner, tasks)
 
 
 class InfraBatchError(Exception):
-    """Most trials of a batch failed on infrastructure: re-run later, do not decide on it."""
+    """Most trials of a batch failed on infrastructure: re-run later, do not decide on it.
 
-    def __init__(self, message: str, kinds: dict[str, int]):
+    Attributes:
+        kinds: How many trials failed of each error kind.
+        retryable: Whether waiting could help: False when every failure said, where it was
+            raised, that a retry would meet it again (bad credentials, a missing jail, a failed
+            build, an impossible resource request).
+    """
+
+    def __init__(self, message: str, kinds: dict[str, int], *, retryable: bool = True):
         super().__init__(message)
         self.kinds = kinds
+        self.retryable = retryable
 
 
 @dataclass
@@ -83,6 +126,9 @@ class Evaluator:
     infra_fraction: float = 0.5
     announce: Callable[..., Any] | None = None
     """Records an event (and tells the dashboard); the ledger alone when None."""
+    tampered: dict[int | None, list[TamperedTrial]] = field(default_factory=dict)
+    """Trials the tamper audit flagged, by experiment, since this process started (an
+    experiment a dead process left unfinished is redone from scratch, trials included)."""
 
     def _event(self, kind: str, **data: Any) -> None:
         (self.announce or self.ledger.append_event)(kind, **data)
@@ -103,14 +149,33 @@ class Evaluator:
         kinds: dict[str, int] = defaultdict(int)
         for result in infra:
             kinds[result.error_kind or "unknown"] += 1
+        tampered = tampered_trials(results, stage)
         self._event("trial_batch", exp=exp, stage=stage, **({"step": step} if step else {}),
                     trials=len(results),
-                    infra=len(infra), infra_kinds=dict(kinds),
+                    infra=len(infra), infra_kinds=dict(kinds), tampered=len(tampered),
                     seconds=round(time.monotonic() - started, 2), folder=str(out_dir))
+        if tampered:
+            self.tampered.setdefault(exp, []).extend(tampered)
+            self._event("tamper", exp=exp, stage=stage, **({"step": step} if step else {}),
+                        trials=[t.to_json() for t in tampered])
+        self._stop_on_our_own_failures(infra)
         if results and len(infra) > self.infra_fraction * len(results):
+            example = " ".join(str(infra[0].error or "").split())[:INFRA_EXAMPLE_CHARS]
             raise InfraBatchError(f"{len(infra)} of {len(results)} trials failed on infrastructure "
-                                  f"({dict(kinds)})", dict(kinds))
+                                  f"({dict(kinds)}), e.g. {infra[0].task}: {example}", dict(kinds),
+                                  retryable=any(r.retryable is not False for r in infra))
         return results
+
+    def _stop_on_our_own_failures(self, infra: list[TrialResult]) -> None:
+        """A full disk, or a bug of our own, in any one trial stops the climb: no pause cures them
+        and no other trial of the batch is spared them."""
+        for result in infra:
+            if result.error_kind == DISK_FULL_KIND:
+                raise disk_full_error(f"trial {result.trial_id}: {result.error}", self.ledger.run_dir)
+        for result in infra:
+            if result.error_kind == INTERNAL_KIND:
+                raise InternalError(f"trial {result.trial_id} ({result.task}) failed inside the climb's own "
+                                    f"machinery, a bug (its result: {result.trial_dir}/result.json):\n{result.error}")
 
     def measure(self, candidate: Path, incumbent: Path, out_dir: Path, exp: int,
                 baseline: Path | None = None) -> Measure:

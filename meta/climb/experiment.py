@@ -2,6 +2,8 @@
 
 propose -> static gate -> smoke -> decide -> anti-overfit gate -> keep or discard
 
+(the tamper audit's flags on the candidate's own trials refuse it after smoke and after decide)
+
 A proposal that left no edit (the meta-agent stopped using its tools, ran out of turns, or its
 requests were refused) ends as ``meta_failed`` before any gate.
 
@@ -26,6 +28,7 @@ from meta.climb.steps import (
     propose,
     smoke,
     static_gate,
+    tamper_gate,
 )
 from meta.ledger.row import ResultRow
 from meta.proposer.tools import Proposal
@@ -78,15 +81,17 @@ async def run_experiment(climb: ClimbHandle, exp: int) -> None:
     if not run.proposal.finished and not diff.strip():
         # Nothing to gate: the meta-agent itself failed (its description says how, once).
         return run.reject(Rejection("meta_failed", run.proposal.description))
-    rejection = static_gate(climb, exp, diff, run.proposal)
+    rejection = await static_gate(climb, exp, diff, run.proposal)
     if rejection:
         return run.reject(rejection)
     commit = climb.ctx.workspace.commit(f"exp {exp}: {run.proposal.description}")
     candidate = climb.ctx.snapshot(commit)
-    rejection = await smoke(climb, exp, candidate, run.proposal)
+    rejection = await smoke(climb, exp, candidate, run.proposal) or tamper_gate(climb, exp, after="smoke")
     if rejection:
         return run.reject(rejection, commit)
     decision = await decide(climb, exp, candidate, run.proposal, run.folder)
-    verdict = await overfit_gate(climb, exp, decision, diff, run.proposal) if decision.verdict == "keep" else None
-    status = await keep_or_discard(climb, exp, candidate, decision, verdict)
+    tampering = tamper_gate(climb, exp, after="decision")
+    would_keep = decision.verdict == "keep" and tampering is None
+    verdict = await overfit_gate(climb, exp, decision, diff, run.proposal) if would_keep else None
+    status = await keep_or_discard(climb, exp, candidate, decision, verdict, tampering)
     climb.write_row(run.row(status.status, commit, **status.scores))

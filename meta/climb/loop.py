@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import random
-import shutil
 import time
 from pathlib import Path
 
 from meta.climb.config import ClimbConfig
+from meta.climb.disk import check_room_for_baseline, disk_full_cause, disk_full_error, room_after_pruning
+from meta.climb.errors import DiskFullError
 from meta.climb.setup import ClimbContext
 from meta.climb.state import ClimbState, Version
 from meta.decide.rule import honest_score
@@ -24,9 +25,6 @@ from meta.ledger.store import ResultRow
 from meta.gates.static import task_model
 from sandbox.environment import InfraError
 from models import ModelAuthError, ModelConfigError, ModelUnavailableError
-
-PERMANENT_INFRA = frozenset({"model_auth", "model_config", "jail"})
-"""Trial failure kinds no pause can cure: a batch failing only on these stops the climb."""
 
 
 class Climb:
@@ -64,12 +62,29 @@ class Climb:
 
     # ----- the loop ----------------------------------------------------------------------------
     async def run(self) -> ClimbState:
-        """Run to the end; safe to call again on a resumed state."""
+        """Run to the end; safe to call again on a resumed state.
+
+        Raises:
+            DiskFullError: The disk filled up (or was too full for a baseline): the climb
+                stopped where it was, state.json as its last safe point left it; resumable.
+            InternalError: A trial met a bug of our own machinery.
+        """
+        try:
+            return await self._run()
+        except Exception as exc:
+            cause = None if isinstance(exc, DiskFullError) else disk_full_cause(exc)
+            if cause is None:
+                raise
+            # Nothing more is written: an event or a state saved now could fail half-way too.
+            raise disk_full_error(cause, self.ctx.run_dir) from exc
+
+    async def _run(self) -> ClimbState:
         self.announce()
         if self.state.phase in ("final", "done"):
             self.reopen_if_room_left()
         try:
             if self.state.phase == "baseline":
+                check_room_for_baseline(self.ctx, self.config.min_free_gb)
                 await self.resilient("baseline", self.baseline)
             while self.state.phase == "climbing":
                 reason = self.should_stop()
@@ -96,31 +111,39 @@ class Climb:
                    elapsed_sec=round(self.state.elapsed_sec, 1), hours=stop.hours,
                    max_experiments=stop.max_experiments, budget_usd=stop.budget_usd, plateau=stop.plateau,
                    train=len(self.ctx.train), heldout=len(self.ctx.heldout), meta_model=self.config.meta_model)
+        if (self.ctx.run_dir / "STOP").exists():
+            self.event("warning", exp=self.state.exp, message=f"a STOP file is in the run folder: {self.stop_file()}")
 
     def reopen_if_room_left(self) -> None:
         """A stopped climb, resumed with room left (it was interrupted, or is given new limits),
-        climbs on; its final confirmation is redone at the new end."""
-        if self.should_stop() is not None:
+        climbs on; its final confirmation is redone at the new end. One that stopped before its
+        baseline was measured (a failed build, bad credentials) measures it now: the limits on
+        experiments do not apply to it."""
+        measured = self.state.baseline is not None
+        if self.should_stop(experiments=measured) is not None:
             return
         self.event("reopen", exp=self.state.exp, previous_stop=self.state.stop_reason)
-        self.state.phase, self.state.stop_reason, self.state.final = "climbing", None, None
+        self.state.phase = "climbing" if measured else "baseline"
+        self.state.stop_reason, self.state.final = None, None
         self.save()
 
-    def should_stop(self) -> str | None:
+    def should_stop(self, experiments: bool = True) -> str | None:
+        """Why the climb should end at this safe point, or None. ``experiments``: whether the
+        limits counted in experiments (``max_experiments``, ``plateau``) apply."""
         stop = self.config.stop
         cost, _ = self.spend()
         self.warn_budget(cost)
         if self.stop_requested:
             return self.stop_requested
         if (self.ctx.run_dir / "STOP").exists():
-            return "stop file"
+            return self.stop_file()
         if stop.hours is not None and self.elapsed() >= stop.hours * 3600:
             return f"time budget of {stop.hours:g} h used"
-        if stop.max_experiments is not None and self.state.exp >= stop.max_experiments:
+        if experiments and stop.max_experiments is not None and self.state.exp >= stop.max_experiments:
             return f"{stop.max_experiments} experiments done"
         if stop.budget_usd is not None and cost >= stop.budget_usd:
             return f"budget of ${stop.budget_usd:g} spent (${cost:.2f})"
-        if stop.plateau is not None and self.state.exp - self.state.last_keep_exp >= stop.plateau:
+        if experiments and stop.plateau is not None and self.state.exp - self.state.last_keep_exp >= stop.plateau:
             return f"plateau: no keep in {stop.plateau} experiments"
         if not self.disk_ok():
             return "disk space low even after pruning"
@@ -135,27 +158,21 @@ class Climb:
                 self.state.budget_warnings.append(level)
                 self.event("budget_warning", level=level, spent_usd=round(cost, 4), budget_usd=budget)
 
-    def free_gb(self) -> float:
-        """Free space where the climb grows: the run folder and Docker's data root (images,
-        container layers), when that is on this machine."""
-        paths = [self.ctx.run_dir] + ([self.ctx.docker_root] if self.ctx.docker_root else [])
-        return min(shutil.disk_usage(p).free for p in paths) / 1e9
+    def stop_file(self) -> str:
+        """The stop reason of a STOP file, saying how to go on (a resume finds it too)."""
+        run_dir = self.ctx.run_dir
+        return f"stop file ({run_dir / 'STOP'}; to climb on, remove it and run climb run --resume {run_dir})"
 
     def disk_ok(self) -> bool:
-        free_gb = self.free_gb()
-        if free_gb >= self.config.min_free_gb:
-            return True
-        freed = self.ctx.prune_old_trials(keep_last=3)
-        free_after = self.free_gb()
-        self.event("disk_pruned", free_gb=round(free_gb, 2), freed_mb=round(freed / 1e6, 1),
-                   free_after_gb=round(free_after, 2))
-        return free_after >= self.config.min_free_gb
+        return room_after_pruning(self.ctx, self.config.min_free_gb)
 
     async def resilient(self, what: str, step, exp: int | None = None, before_retry=None):
         """Run step; on an outage or an infra-dominated batch, pause with backoff and retry it.
 
-        Nothing is booked for the failed attempt. Bad credentials, in the meta model or in
-        every trial of a batch, stop the climb.
+        Nothing is booked for the failed attempt. What waiting cannot cure stops the climb at
+        this safe point: each error says so where it is raised (``retryable``), e.g. bad
+        credentials, a model that cannot be built, a jail that cannot start, a failed build.
+        A full disk and a bug of our own are not caught here: they stop the climb at once.
         """
         delay, paused_since = self.config.pause_initial_sec, None
         while True:
@@ -167,7 +184,7 @@ class Climb:
             except (ModelAuthError, ModelConfigError) as exc:
                 raise ClimbStop(f"model configuration: {exc}") from exc
             except (ModelUnavailableError, InfraBatchError, InfraError) as exc:
-                if isinstance(exc, InfraBatchError) and exc.kinds and set(exc.kinds) <= PERMANENT_INFRA:
+                if not exc.retryable:
                     raise ClimbStop(f"trials cannot run and waiting will not help: {exc}") from exc
                 paused_since = paused_since or time.monotonic()
                 if time.monotonic() - paused_since > self.config.max_pause_hours * 3600:
@@ -185,7 +202,7 @@ class Climb:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             if self.stop_requested or (self.ctx.run_dir / "STOP").exists():
-                raise ClimbStop(self.stop_requested or "stop file")
+                raise ClimbStop(self.stop_requested or self.stop_file())
             await asyncio.sleep(min(1.0, end - time.monotonic()))
 
     # ----- baseline ----------------------------------------------------------------------------
@@ -245,8 +262,9 @@ class Climb:
             return
         row = ResultRow(**self.state.pending_row)
         ledger = self.ctx.ledger
-        if row.status == "stop":
-            if not any(r.status == "stop" and r.exp == row.exp for r in ledger.rows()):
+        if row.status == "stop":  # the same stop, repaired after a crash, is not booked twice; a new one is
+            if not any(r.status == "stop" and (r.exp, r.description) == (row.exp, row.description)
+                       for r in ledger.rows()):
                 ledger.append_row(row)
         elif not ledger.has_row(row.exp):
             ledger.append_row(row)

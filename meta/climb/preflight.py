@@ -1,6 +1,7 @@
 """What a climb checks before it writes anything or touches Docker, so that a wrong model
 setting fails in seconds with its name rather than an hour in:
 
+- agent.py's MODEL is one its trials may call (the parent's own rule);
 - a budget can see every dollar: with ``--budget-usd``, every model that can be called (meta,
   judge, the task model or every allowed one) must have a price;
 - every (base URL, model) answers one short request (a dead server, a misspelled model, a
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from meta.climb.config import ClimbConfig
 from meta.climb.errors import SetupError
-from meta.gates.static import COMPUTED, model_constant
+from meta.gates.static import COMPUTED, model_constant, refused_model
 from models import PriceTable
 from models.preflight import PROBE_RETRY, Probe, deprecation, probe_all
 from models.pricing import unpriced
@@ -62,6 +63,18 @@ def budget_refusal(config: ClimbConfig, prices: PriceTable, source: str) -> str 
             f"would not see {'its' if len(missing) == 1 else 'their'} spend: {PRICE_HINT}")
 
 
+def model_refusal(config: ClimbConfig, source: str) -> str | None:
+    """Why the trials of the agent.py a climb starts from could not call its MODEL (the rule each
+    trial's parent applies: a ``scripted:`` file the operator did not name, no MODEL), or None.
+    Every trial of such a baseline would end as the agent's error, and every candidate that
+    keeps the MODEL would be invalid."""
+    refused = refused_model(config.task_model, config.allowed_models, source)
+    if refused is None:
+        return None
+    return (f"{config.agent_path}'s MODEL cannot be used by its trials: {refused}. Fix MODEL, or name the model "
+            "with --task-model or --allowed-models")
+
+
 def probes(config: ClimbConfig, source: str) -> list[Probe]:
     """One probe per endpoint the climb will call, with the settings of its role."""
     models = callable_models(config, source)
@@ -94,9 +107,9 @@ def check_models(configs: list[ClimbConfig], sources: list[str], *,
     refusals: list[str] = []
     for config, source in zip(configs, sources, strict=True):
         prices = PriceTable.load(config.prices) if config.prices else PriceTable()
-        refusal = budget_refusal(config, prices, source)
-        if refusal and refusal not in refusals:
-            refusals.append(refusal)
+        for refusal in (model_refusal(config, source), budget_refusal(config, prices, source)):
+            if refusal and refusal not in refusals:
+                refusals.append(refusal)
     if refusals:
         raise SetupError("\n".join(refusals))
     targets = [probe for config, source in zip(configs, sources) for probe in probes(config, source)]

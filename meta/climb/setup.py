@@ -18,16 +18,14 @@ from meta.climb.config import ClimbConfig
 from meta.climb.errors import SetupError
 from meta.climb.state import ClimbState, Version
 from meta.decide.records import IncumbentRecord
-from meta.climb.evaluation import DockerTrials, Evaluator, TrialBatches
+from meta.climb.evaluation import Evaluator, SandboxTrials, TrialBatches
 from meta.ledger.store import Ledger
 from meta.proposer.reach import Reach, TrialIndex
 from meta.climb.split import split_tasks
 from meta.workspace.worktree import Workspace
-from sandbox.docker import connect
 from sandbox.images import ImageCache
 from sandbox.pool import SuiteObserver
 from sandbox.task import Task, discover
-from sandbox.trial import TrialRunner
 from task_agent.host import ModelSettings
 from meta.climb.preflight import callable_models, start_warnings
 from models import ModelClient, PriceTable, RetryPolicy, UsageTracker, create_model
@@ -154,6 +152,27 @@ def load_tasks(config: ClimbConfig, ledger: Ledger) -> dict[str, Task]:
     return {task.id: task for task in found.tasks}
 
 
+def drop_unsupported(config: ClimbConfig, tasks: dict[str, Task], ledger: Ledger,
+                     trials: TrialBatches) -> dict[str, Task]:
+    """The tasks the trials' engine can run (``--env``); each one it cannot is a ledger event
+    naming the task and the engine, and the others go on."""
+    refused = trials.unsupported(list(tasks.values()))
+    for message in refused.values():
+        ledger.append_event("task_error", error=message)
+    kept = {task_id: task for task_id, task in tasks.items() if task_id not in refused}
+    if not kept:
+        raise SetupError(f"no task under {[str(p) for p in config.tasks]} can run on {config.env.name}: "
+                         + "; ".join(list(refused.values())[:5]))
+    return kept
+
+
+def _split(config: ClimbConfig, tasks: dict[str, Task]) -> tuple[list[str], list[str]]:
+    try:
+        return split_tasks(list(tasks), config.split)
+    except ValueError as exc:
+        raise SetupError(f"train/held-out split: {exc}") from exc
+
+
 def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bool,
                   retry: RetryPolicy | None = None, view: ClimbView | None = None,
                   observer: SuiteObserver | None = None,
@@ -165,8 +184,8 @@ def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bo
     ``semaphore`` lets several climbs (pairings) share one concurrency budget; by
     default the climb gets its own of ``config.concurrency``. ``images`` shares one
     image cache, so cells do not build the same image at once. ``trials`` runs the
-    trials somewhere else than on local Docker (then Docker is not connected to, and
-    ``observer``, ``semaphore`` and ``images`` are not used).
+    trials somewhere else than the sandbox on ``config.env`` (then Docker is not connected
+    to, and ``observer``, ``semaphore`` and ``images`` are not used).
     """
     run_dir = run_dir.resolve()
     ledger = Ledger(run_dir)
@@ -174,17 +193,17 @@ def build_context(config: ClimbConfig, run_dir: Path, run_id: str, *, resume: bo
         raise SetupError(f"{run_dir} already holds a climb; use --resume {run_dir}")
     # Everything that can be wrong with the input is checked before a worktree exists.
     tasks = load_tasks(config, ledger)
-    try:
-        train, heldout = split_tasks(list(tasks), config.split)
-    except ValueError as exc:
-        raise SetupError(f"train/held-out split: {exc}") from exc
+    train, heldout = _split(config, tasks)
     prices = PriceTable.load(config.prices) if config.prices else PriceTable()
     client = None
     if trials is None:
-        client = connect(config.concurrency)
-        runner = TrialRunner(client, images or ImageCache(client), run_id, config.trial,
-                             concurrency=config.concurrency)
-        trials = DockerTrials(runner, semaphore or asyncio.Semaphore(config.concurrency), observer)
+        sandbox = SandboxTrials.open(config.env, run_id, config.trial, config.concurrency, semaphore=semaphore,
+                                     observer=observer, images=images)
+        client, trials = sandbox.runner.client, sandbox
+    supported = drop_unsupported(config, tasks, ledger, trials)
+    if len(supported) < len(tasks):  # the split is over the tasks the engine can run
+        tasks = supported
+        train, heldout = _split(config, tasks)
     if resume:
         state, workspace = _reopen(config, run_dir, ledger, trials)
     else:

@@ -10,11 +10,12 @@ from typing import Any
 from meta.climb.evaluation import InfraBatchError
 from meta.climb.handle import ClimbHandle, ClimbStop
 from meta.climb.state import Version
+from meta.climb.tamper import tampering_reason
 from meta.decide.records import Decision
 from meta.decide.rule import evaluate_candidate, next_incumbent
 from meta.decide.summary import change_vs_baseline, passed, per_task_delta, suite_se, task_means
 from meta.gates.overfit import GateResult, gate
-from meta.gates.static import compile_error, model_violation, scoring_reference, task_model
+from meta.gates.static import compile_error, model_violation, scoring_reference, task_model, unusable_model
 from meta.proposer.session import Proposer, ProposerSetup
 from meta.proposer.tools import Proposal, ToolSetup
 from meta.proposer.transcript import TRANSCRIPT_FILE, Transcript, recorded
@@ -115,10 +116,15 @@ def _transcript(climb: ClimbHandle, exp: int, exp_dir: Path) -> Transcript:
                       on_turn=lambda note: climb.event("meta_turn", exp=exp, max_turns=max_turns, **note))
 
 
-def static_gate(climb: ClimbHandle, exp: int, diff: str, proposal: Proposal) -> Rejection | None:
-    """Step 2 (gate 0): a real change of agent.py only, it compiles, MODEL within bounds, no
-    scoring files named. Emits the gate's event either way."""
+async def static_gate(climb: ClimbHandle, exp: int, diff: str, proposal: Proposal) -> Rejection | None:
+    """Step 2 (gate 0): a real change of agent.py only, it compiles, MODEL within bounds and
+    usable by its trials, no scoring files named. Emits the gate's event either way."""
     rejection = _static_rejection(climb, diff, proposal)
+    if rejection is None:
+        cfg = climb.config
+        unusable = await unusable_model(climb.ctx.workspace.agent_source(), cfg.task_model, cfg.allowed_models,
+                                        cfg.base_url)
+        rejection = Rejection("invalid", unusable) if unusable else None
     agent_file = climb.ctx.workspace.path / climb.config.agent_path
     model = task_model(climb.config.task_model, agent_file.read_text() if agent_file.is_file() else "")
     if rejection:
@@ -126,7 +132,7 @@ def static_gate(climb: ClimbHandle, exp: int, diff: str, proposal: Proposal) -> 
                     reason=rejection.reason, task_model=model)
     else:
         climb.event("gate", exp=exp, gate="static", passed=True, task_model=model,
-                    reason=f"only {climb.config.agent_path} changed, it compiles, MODEL is allowed, "
+                    reason=f"only {climb.config.agent_path} changed, it compiles, MODEL is allowed and usable, "
                            "no scoring files named")
     return rejection
 
@@ -166,11 +172,26 @@ async def _smoke_trial(climb: ClimbHandle, exp: int, candidate: Version, proposa
                                             exp=exp, stage="smoke")
     result = results[0]
     if result.status == TrialStatus.INFRA_ERROR:
-        raise InfraBatchError(f"smoke trial: {result.error}", {result.error_kind or "unknown": 1})
+        raise InfraBatchError(f"smoke trial: {result.error}", {result.error_kind or "unknown": 1},
+                              retryable=result.retryable is not False)
     calls = (result.usage or {}).get("model_calls", 0)
     if result.status == TrialStatus.AGENT_ERROR and calls == 0:
         return f"the agent crashed before its first model call: {result.error}"[:1000]
     return None
+
+
+def tamper_gate(climb: ClimbHandle, exp: int, after: str) -> Rejection | None:
+    """After smoke and after the decision: any of the candidate's own trials the tamper audit
+    flagged refuses it (``overfit``), whatever it scored. The meta-agent's spot checks ran
+    drafts, not this candidate, and do not count (their flags are in the ledger all the same)."""
+    flagged = [t for t in climb.ctx.evaluator.tampered.get(exp, [])
+               if t.agent == "candidate" and t.stage in ("smoke", "decide")]
+    if not flagged:
+        return None
+    reason = tampering_reason(flagged)
+    climb.event("gate", exp=exp, gate="tamper", passed=False, status="overfit", reason=reason, after=after,
+                trials=[t.to_json() for t in flagged])
+    return Rejection("overfit", reason)
 
 
 async def decide(climb: ClimbHandle, exp: int, candidate: Version, proposal: Proposal, exp_dir: Path) -> Decision:
@@ -217,12 +238,14 @@ async def overfit_gate(climb: ClimbHandle, exp: int, decision: Decision, diff: s
 
 
 async def keep_or_discard(climb: ClimbHandle, exp: int, candidate: Version, decision: Decision,
-                          verdict: GateResult | None) -> Outcome:
-    """Step 6: a keep (the rule said so and the gate passed) becomes the incumbent and runs on
-    held-out; anything else resets the workspace. The incumbent's fresh re-measurements count
-    either way."""
+                          verdict: GateResult | None, tampering: Rejection | None = None) -> Outcome:
+    """Step 6: a keep (the rule said so, the gate passed, no trial of it was flagged) becomes
+    the incumbent and runs on held-out; anything else resets the workspace. The incumbent's
+    fresh re-measurements count either way."""
     ctx, state = climb.ctx, climb.state
-    if decision.verdict != "keep":
+    if tampering is not None:
+        status = tampering.status
+    elif decision.verdict != "keep":
         status = "discard"
     else:
         status = "keep" if verdict is not None and verdict.passed else "overfit"

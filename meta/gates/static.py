@@ -7,9 +7,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from task_agent.model_choice import COMPUTED, model_constant, task_model
+from models import ModelConfigError, create_model
+from task_agent.model_choice import COMPUTED, choose_models, model_constant, refused_model, task_model
 
-__all__ = ["COMPUTED", "compile_error", "model_constant", "model_violation", "scoring_reference", "task_model"]
+__all__ = ["COMPUTED", "compile_error", "model_constant", "model_violation", "refused_model", "scoring_reference",
+           "task_model", "unusable_model"]
 
 
 def compile_error(source: str, name: str) -> str | None:
@@ -37,8 +39,32 @@ def model_violation(candidate: str, incumbent: str, allowed: list[str] | None, *
         return f"MODEL changed from {old!r} to {new!r}, but the task model is fixed for this climb"
     if allowed is None:
         return f"MODEL changed from {old!r} to {new!r}; no allowed models are configured"
-    if new not in allowed:
+    if new not in choose_models(None, allowed, "").served:  # a scripted model may go by its file's name
         return f"MODEL {new!r} is not one of the allowed models {allowed}"
+    return None
+
+
+async def unusable_model(source: str, fixed: str | None, allowed: list[str] | None,
+                         base_url: str | None) -> str | None:
+    """Why the trials of this agent.py could not call the model it names, or None.
+
+    The rule a trial's parent applies when the trial starts (``task_agent.model_choice``):
+    a model it would not serve (a ``scripted:`` file the operator did not name, no MODEL at
+    all), then a client it could not build (an unknown provider, a missing key). Building a
+    client sends nothing; a scripted one reads its file, which the operator named.
+    """
+    refusal = refused_model(fixed, allowed, source)
+    if refusal:
+        return refusal
+    choice = choose_models(fixed, allowed, source)
+    if fixed or choice.default is None:
+        return None  # a fixed model was checked at start; a computed MODEL is checked when it asks
+    name = choice.served[choice.default]
+    try:
+        client = create_model(name, role="task", base_url=base_url)
+    except ModelConfigError as exc:
+        return f"agent.py's MODEL {name!r} cannot be used: {exc}"
+    await client.aclose()
     return None
 
 

@@ -86,6 +86,19 @@ def _cut_torn_tail(path: Path) -> None:
             os.fsync(f.fileno())
 
 
+def _cut_back(f: Any, path: Path, size: int) -> None:
+    """Close a file whose append failed and cut it back to ``size``: first the close (which may
+    flush the buffered rest, or fail to), then the cut, so no piece of the line survives."""
+    try:
+        f.close()
+    except OSError:
+        pass
+    try:
+        os.truncate(path, size)
+    except OSError:
+        pass  # the next opening of the ledger cuts a torn line anyway
+
+
 class Ledger:
     """Writer and reader of one run folder's ledger files (one writer per folder).
 
@@ -113,11 +126,18 @@ class Ledger:
         self._exps = {row.exp for row in self.rows() if row.status != "stop"}
 
     def _append(self, path: Path, text: str) -> None:
+        """Append whole lines or nothing: a failed append (a full disk) is cut off again, so the
+        next append, after space was freed, does not glue itself to half a line."""
         created = not path.exists()
         with self._lock, path.open("a", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+            size = f.tell()
+            try:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            except OSError:
+                _cut_back(f, path, size)
+                raise
         if created:
             fsync_dir(self.run_dir)
 

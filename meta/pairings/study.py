@@ -29,16 +29,14 @@ from durable import write_json_atomic
 from meta.climb.loop import Climb
 from meta.climb.setup import ClimbView, SetupError, build_context
 from meta.climb.state import ClimbState
-from meta.climb.evaluation import DockerTrials, mean_of_task_means, per_task_scores
+from meta.climb.evaluation import SandboxTrials, mean_of_task_means, per_task_scores
 from meta.pairings.config import Cell, PairingsConfig, model_labels
 from meta.climb.split import split_tasks
 from meta.workspace.worktree import Workspace, WorkspaceError
-from sandbox.docker import LABEL_RUN, connect, sweep
 from sandbox.images import ImageCache
-from sandbox.pool import SuiteObserver, TrialRequest, run_trials
+from sandbox.pool import SuiteObserver, TrialRequest
 from sandbox.results import TrialStatus
 from sandbox.task import discover
-from sandbox.trial import TrialRunner
 from task_agent.host import HarnessAgent, ModelSettings
 from models import PriceTable, RetryPolicy, UsageTracker
 
@@ -152,7 +150,7 @@ async def run_pairings(run: PairingsRun, *, views: Callable[[Cell], ClimbView | 
         ctx = build_context(run.config.cell_config(cell), cell_dir, run.cell_ids[cell.name], resume=resume,
                             retry=retry, view=views(cell) if views else None, observer=observer,
                             semaphore=semaphore, images=images)
-        if images is None and isinstance(ctx.evaluator.trials, DockerTrials):
+        if images is None and isinstance(ctx.evaluator.trials, SandboxTrials):
             images = ctx.evaluator.trials.runner.images
         climbs[cell.name] = Climb(ctx)
     transfer = _Transfer(run, semaphore, observer, retry, images)
@@ -193,19 +191,20 @@ class _Transfer:
         climb = run.config.climb
         self.prices = PriceTable.load(climb.prices) if climb.prices else None
         self._lock = asyncio.Lock()
-        self._runner: TrialRunner | None = None
+        self._trials: SandboxTrials | None = None
         self._tasks: dict[str, Any] | None = None
         self._heldout: list[str] = []
 
     def _setup(self) -> None:
         climb = self.run.config.climb
+        trials = SandboxTrials.open(climb.env, self.run.transfer_run_id, climb.trial, self.run.config.concurrency,
+                                    semaphore=self.semaphore, observer=self.observer, images=self.images)
+        trials.sweep()  # orphans of a killed earlier attempt
         found = discover(*climb.tasks)
-        self._tasks = {t.id: t for t in found.tasks}
+        refused = trials.unsupported(found.tasks)  # as each cell's climb split them: over what the engine runs
+        self._tasks = {t.id: t for t in found.tasks if t.id not in refused}
         self._heldout = split_tasks(list(self._tasks), climb.split)[1]
-        client = connect(self.run.config.concurrency)
-        sweep(client, {LABEL_RUN: self.run.transfer_run_id})  # orphans of a killed earlier attempt
-        self._runner = TrialRunner(client, self.images or ImageCache(client), self.run.transfer_run_id, climb.trial,
-                                   concurrency=self.run.config.concurrency)
+        self._trials = trials
 
     async def run_cell(self, cell: Cell) -> None:
         config = self.run.config
@@ -219,7 +218,7 @@ class _Transfer:
         if state is None or state.phase != "done" or state.incumbent is None:
             return
         async with self._lock:  # cells finish concurrently; set up (and sweep) once
-            if self._runner is None:
+            if self._trials is None:
                 await asyncio.to_thread(self._setup)
         if not self._heldout:
             return
@@ -234,14 +233,15 @@ class _Transfer:
         requests = [TrialRequest(self._tasks[t], rep, agent, "transfer")
                     for t in self._heldout for rep in range(self.run.config.transfer_repeats)]
         folder = self.run.out / "transfer" / cell.name / self.run.labels[task_model]
-        suite = await run_trials(requests, self._runner, folder, semaphore=self.semaphore, observer=self.observer)
-        infra = sum(r.status == TrialStatus.INFRA_ERROR for r in suite.results)
-        if infra > climb.infra_pause_fraction * len(suite.results):
-            self.run.errors[key] = f"transfer: {infra} of {len(suite.results)} trials failed on infrastructure"
+        assert self._trials is not None  # set up by run_cell
+        results = await self._trials.run(requests, folder)
+        infra = sum(r.status == TrialStatus.INFRA_ERROR for r in results)
+        if infra > climb.infra_pause_fraction * len(results):
+            self.run.errors[key] = f"transfer: {infra} of {len(results)} trials failed on infrastructure"
             return
         self.run.transfer[key] = {
             "cell": cell.name, "task_model": task_model, "agent_file": str(agent_file),
-            "score": mean_of_task_means(per_task_scores(suite.results)), "trials": len(suite.results),
+            "score": mean_of_task_means(per_task_scores(results)), "trials": len(results),
             "infra": infra, "cost_usd": round(tracker.cost_usd, 6),
             "tokens": tracker.total().usage.prompt_tokens + tracker.total().usage.output_tokens,
             "folder": str(folder.relative_to(self.run.out))}

@@ -12,7 +12,7 @@ from meta.report.data import RunRecord, short
 from meta.report.html import Raw, diff_block, esc, num, section, table
 from meta.report.links import experiment_folder, href
 
-GATE_NAMES = {"static": "static gate", "smoke": "smoke test", "overfit": "overfitting review"}
+GATE_NAMES = {"static": "static gate", "smoke": "smoke test", "tamper": "tamper audit", "overfit": "overfitting review"}
 
 
 def why(record: RunRecord, row: ResultRow) -> str:

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from meta.ledger.spend import tokens_text
 from meta.report.data import RunRecord
 from meta.report.experiments import every_experiment, experiments_table, kept_edits
 from meta.report.failures import failed_trials, group
 from meta.report.headline import headline, result_section
-from meta.report.html import Raw, esc, image, linked_image, page, section, table
+from meta.report.html import Raw, esc, image, linked_image, num, page, section, table
 from meta.report.links import candidate_trials, href
+from meta.report.tamper import tamper_section
 from meta.report.series import progress, running_best, spend_over_time, task_heatmap, time_per_stage, \
     trials_per_experiment
 from meta.report.transcripts import write_transcripts
@@ -80,8 +82,8 @@ def _subtitle(record: RunRecord) -> str:
 
 def run_sections(record: RunRecord, charts: dict[str, Chart], out: Path, transcripts: dict[int, str]) -> list[str]:
     return [result_section(record), _running_best(charts), experiments_table(record, out, transcripts),
-            _heatmap(record, charts["heatmap"], out), kept_edits(record, out, transcripts),
-            every_experiment(record, out, transcripts), _resources(charts), _failures(record, out)]
+            tamper_section(record, out), _heatmap(record, charts["heatmap"], out), kept_edits(record, out, transcripts),
+            every_experiment(record, out, transcripts), _resources(record, charts), _failures(record, out)]
 
 
 def _running_best(charts: dict[str, Chart]) -> str:
@@ -108,10 +110,18 @@ def _heatmap(record: RunRecord, chart: Chart, out: Path) -> str:
                    linked_image(chart, boxes), "heatmap")
 
 
-def _resources(charts: dict[str, Chart]) -> str:
-    return section("Spend, trials and time", "Cumulative spend per role (meta-agent, task agent, reviewer; tokens "
-                   "when no model had a price), the trials each experiment ran by stage, and where the wall-clock "
-                   "time went.", image(charts["spend"]) + image(charts["trials"]) + image(charts["stage_time"]),
+def _resources(record: RunRecord, charts: dict[str, Chart]) -> str:
+    spends = record.of_kind("spend")
+    by_role = (spends[-1].get("by_role") or {}) if spends else {}
+    totals = table(["role", "USD", "tokens", "of which thinking", "calls"],
+                   [[role, num(float(s.get("usd", 0.0)), 4), tokens_text(s.get("tokens", 0)),
+                     tokens_text(s.get("reasoning_tokens", 0)), s.get("calls", 0)]
+                    for role, s in sorted(by_role.items())],
+                   numeric=(1, 2, 3, 4)) if by_role else ""
+    return section("Spend, trials and time", "Spend per role (meta-agent, task agent, reviewer) in dollars and "
+                   "tokens (a model priced at 0, such as a local one, still shows its tokens), over time; the "
+                   "trials each experiment ran by stage; and where the wall-clock time went.",
+                   totals + image(charts["spend"]) + image(charts["trials"]) + image(charts["stage_time"]),
                    "resources")
 
 

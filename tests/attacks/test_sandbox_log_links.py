@@ -115,3 +115,31 @@ async def test_the_parent_never_reads_or_appends_through_the_jails_own_log_files
         assert result.timings.agent_s < 20, result.agent  # a fifo read would have hung the parent
     assert [r.status for r in results] == [TrialStatus.AGENT_ERROR, TrialStatus.AGENT_ERROR, TrialStatus.OK], \
         [r.error for r in results]
+
+
+async def test_the_live_trajectory_copy_follows_nothing_and_blocks_on_nothing(tmp_path, runner):
+    """While agent.py runs, the parent copies the jail's trajectory.json out for `climb spot`:
+    a link to a host file or a fifo at that name is not copied (nor read, nor waited on), and
+    the trial folder ends with the runtime's own trajectory or none. (An oversized file cannot
+    be made: the jail's file-size limit refuses it; the copy skips one anyway.)"""
+    host = canary(tmp_path)
+    task = hello_task(tmp_path, toml="[agent]\ntimeout_sec = 30\n")
+    names = {"link": f"os.symlink({str(host / 'canary.txt')!r}, T)", "fifo": "os.mkfifo(T)"}
+    attackers = [agent_py(tmp_path, f"live-{kind}", f"""
+        import time
+        T = "/logs/agent/trajectory.json"
+        async def run(ctx):
+            if os.path.lexists(T):
+                os.unlink(T)
+            {plant}
+            time.sleep(3)  # several of the parent's looks
+            os.unlink(T)
+    """) for kind, plant in names.items()]
+    results, _ = await beside_honest(runner, tmp_path / "run", task, attackers)
+    assert_untouched(host)
+    for result in results:
+        assert (result.status, result.reward) == (TrialStatus.OK, 0.0), result.error
+        assert result.timings.agent_s < 20
+        live = Path(result.trial_dir) / "agent" / "trajectory.json"
+        assert not live.is_symlink() and "untouched" not in (live.read_text() if live.exists() else "")
+        assert not list((Path(result.trial_dir) / "agent").glob(".*.live"))
