@@ -115,9 +115,9 @@ def main() -> None:
         results = list(pool.imap_unordered(run_job, jobs, chunksize=2))
     seconds = time.monotonic() - started
     table = tabulate(cells, results)
+    if args.markdown:  # first, so that the last line is still the one naming the cells that miss
+        print(markdown(table), end="\n\n")
     print(as_json(table, seeds, seconds) if args.json else text(table, seeds, seconds, args.workers))
-    if args.markdown:
-        print(markdown(table))
 
 
 if __name__ == "__main__":

@@ -146,8 +146,8 @@ def test_a_keep_and_the_final_line_say_their_paired_change_against_the_baseline(
     assert old is not None and "against the baseline" not in old  # a keep without one (an older run) reads as before
     final = {"heldout": {"baseline": {"mean": 0.4}, "final": {"mean": 0.44}, "change": 0.04, "test": test}}
     ended = describe({"kind": "stop", "reason": "2 experiments done", "final": final})
-    assert ended is not None and ended.endswith("held-out 0.400 -> 0.440 (+0.040; paired +0.040 [+0.001, +0.079], "
-                                                "p 0.046)")
+    assert ended is not None and ended.endswith("held-out 0.400 -> 0.440 (+0.040), paired +0.040 [+0.001, +0.079], "
+                                                "p 0.046")
 
 
 def test_every_event_of_the_recording_has_a_sentence_without_its_raw_name():

@@ -176,9 +176,9 @@ def _final(e: dict[str, Any]) -> str:
     if held and isinstance(held.get("baseline"), dict) and isinstance(held.get("final"), dict):
         test = held.get("test")
         interval = _interval(test)
-        paired = "" if interval is None else f"; paired {interval}, p {p_value(test.get('p_value'))}"
+        paired = "" if interval is None else f", paired {interval}, p {p_value(test.get('p_value'))}"
         return (f"; held-out {score(held['baseline'].get('mean'))} -> {score(held['final'].get('mean'))}"
-                f" ({score(held.get('change'), signed=True)}{paired})")
+                f" ({score(held.get('change'), signed=True)}){paired}")
     return f"; {final['note']}" if final.get("note") else ""
 
 
