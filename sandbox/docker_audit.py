@@ -77,11 +77,14 @@ class AuditMixin:
 def _strays(rows: list[dict[str, str]]) -> list[str]:
     """Command lines of the processes besides the container's init and its main ``sleep``.
 
-    The init's parent is outside the container; the main process is the init's first child.
+    The init's parent is outside the container; the main process is the init's first child:
+    first by start time where this host's /proc gives it, since pids wrap around (a stray
+    started after a wrap has the lower pid); by pid from the top API of a remote daemon.
     """
     pids = {row.get("PID") for row in rows}
     inits = [row for row in rows if row.get("PPID") not in pids]
     init_pids = {row.get("PID") for row in inits}
-    children = sorted((row for row in rows if row.get("PPID") in init_pids), key=lambda r: int(r.get("PID") or 0))
+    children = sorted((row for row in rows if row.get("PPID") in init_pids),
+                      key=lambda r: (int(r.get("START") or 0), int(r.get("PID") or 0)))
     main = children[0] if children else None
     return [row.get("CMD", "") for row in rows if row not in inits and row is not main]

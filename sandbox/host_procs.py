@@ -27,12 +27,14 @@ def _row(pid: str) -> dict[str, str] | None:
             cmdline = fh.read(4096)
     except OSError:
         return None  # it ended while we looked
-    ppid = stat.rsplit(")", 1)[1].split()[1]
-    return {"PID": pid, "PPID": ppid, "CMD": cmdline.rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace")}
+    fields = stat.rsplit(")", 1)[1].split()
+    # START (clock ticks since boot) orders processes where pids cannot: pids wrap around.
+    return {"PID": pid, "PPID": fields[1], "START": fields[19],
+            "CMD": cmdline.rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace")}
 
 
 def processes(init_pid: int) -> list[dict[str, str]]:
-    """Rows (PID, PPID, CMD) of every process in the namespace of init_pid, the init included.
+    """Rows (PID, PPID, START, CMD) of every process in the namespace of init_pid, the init included.
 
     Raises:
         NotLocal: init_pid is not visible here, or is not the container's init.
