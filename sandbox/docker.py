@@ -18,18 +18,17 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import docker
 import docker.errors
 
 from sandbox.archive import bytes_tar, path_tar
+from sandbox.archive_files import ArchiveFiles
 from sandbox.docker_audit import AuditMixin
 from sandbox.docker_host import (EXECS_PER_TRIAL, LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, LABEL_TASK,
                                  LABEL_TRIAL, connect, docker_errors, owner_alive, owner_token, sweep)
 from sandbox.environment import ExecResult, InfraError
-from sandbox.extract import Limits, Report, extract, into
 
 __all__ = ["LABEL_MANAGED", "LABEL_OWNER", "LABEL_RUN", "LABEL_TASK", "LABEL_TRIAL", "ContainerSpec", "DockerContainer",
            "bytes_tar", "connect", "docker_errors", "owner_alive", "owner_token", "path_tar", "sweep"]
@@ -41,7 +40,6 @@ HOST_GRACE_SEC = 15.0
 """Extra time the host waits beyond the in-container timeout before giving up on an exec."""
 KILL_AFTER_SEC = 5
 """``timeout -k``: SIGKILL this long after SIGTERM if the command ignores it."""
-DOWNLOAD_LIMITS = Limits(max_stream_bytes=200 * 1024 * 1024, file_max_bytes=64 * 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -63,7 +61,7 @@ class ContainerSpec:
     """Agent commands running at once; more are queued."""
 
 
-class DockerContainer(AuditMixin):
+class DockerContainer(ArchiveFiles, AuditMixin):
     """A running trial container; implements ``Environment`` and ``Auditable``."""
 
     def __init__(self, client: docker.DockerClient, container_id: str, spec: ContainerSpec,
@@ -225,17 +223,8 @@ class DockerContainer(AuditMixin):
 
         return await self._run(get)
 
-    async def upload(self, src: Path, dest: str, executable: bool = False) -> None:
-        data = await self._run(path_tar, Path(src), dest, executable)
-        await self.put_archive(data, "/")
-
-    async def write_file(self, path: str, data: bytes, mode: int = 0o644) -> None:
-        await self.put_archive(bytes_tar(path, data, mode), "/")
-
-    async def download(self, src: str, dest: Path, limits: Limits = DOWNLOAD_LIMITS) -> Report:
-        """Copy src into the host folder dest (src's basename is created inside dest), safely."""
-        Path(dest).mkdir(parents=True, exist_ok=True)
-        return await self.get_archive(src, lambda stream: extract(stream, into(Path(dest)), limits))
+    async def _blocking(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self._run(fn, *args)
 
     async def read_file(self, path: str, max_bytes: int = 10_000_000) -> bytes:
         def first_regular(stream: Iterable[bytes]) -> bytes:

@@ -41,11 +41,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
-from sandbox.archive import bytes_tar, path_tar
-from sandbox.docker import DOWNLOAD_LIMITS
+from sandbox.archive_files import ArchiveFiles
 from sandbox.docker_host import EXECS_PER_TRIAL
 from sandbox.environment import ExecResult, InfraError
-from sandbox.extract import Limits, Report, extract, into
 
 KILL_AFTER_SEC = 5
 HOST_GRACE_SEC = 30.0
@@ -68,7 +66,7 @@ def _q(text: str) -> str:
     return shlex.quote(text)
 
 
-class HarborEnvironment:
+class HarborEnvironment(ArchiveFiles):
     """A started Harbor environment; implements ``sandbox.environment.Environment``.
 
     Args:
@@ -252,17 +250,8 @@ class HarborEnvironment:
         finally:
             await self.exec(f"rm -f {remote}", timeout=60, user=ROOT)
 
-    async def upload(self, src: Path, dest: str, executable: bool = False) -> None:
-        data = await asyncio.to_thread(path_tar, Path(src), dest, executable)
-        await self.put_archive(data, "/")
-
-    async def write_file(self, path: str, data: bytes, mode: int = 0o644) -> None:
-        await self.put_archive(bytes_tar(path, data, mode), "/")
-
-    async def download(self, src: str, dest: Path, limits: Limits = DOWNLOAD_LIMITS) -> Report:
-        """Copy src into the host folder dest (src's basename is created inside dest), safely."""
-        Path(dest).mkdir(parents=True, exist_ok=True)
-        return await self.get_archive(src, lambda stream: extract(stream, into(Path(dest)), limits))
+    async def _blocking(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.to_thread(fn, *args)
 
     async def read_file(self, path: str, max_bytes: int = 10_000_000) -> bytes:
         result = await self.exec(f"test -f {_q(path)} || exit 3; head -c {max_bytes + 1} -- {_q(path)} | base64 -w0",
