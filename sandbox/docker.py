@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import docker
 import docker.errors
+import docker.types
 
 from sandbox.archive import bytes_tar, path_tar
 from sandbox.archive_files import ArchiveFiles
@@ -29,6 +30,7 @@ from sandbox.docker_audit import AuditMixin
 from sandbox.docker_host import (EXECS_PER_TRIAL, LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, LABEL_TASK,
                                  LABEL_TRIAL, connect, docker_errors, owner_alive, owner_token, sweep)
 from sandbox.environment import ExecResult, InfraError
+from sandbox.stage import StageMixin, remove_door
 
 __all__ = ["LABEL_MANAGED", "LABEL_OWNER", "LABEL_RUN", "LABEL_TASK", "LABEL_TRIAL", "ContainerSpec", "DockerContainer",
            "bytes_tar", "connect", "docker_errors", "owner_alive", "owner_token", "path_tar", "sweep"]
@@ -59,9 +61,13 @@ class ContainerSpec:
     pids_limit: int | None = 4096
     execs_at_once: int = EXECS_PER_TRIAL
     """Agent commands running at once; more are queued."""
+    stage_host: str | None = None
+    """A host folder mounted read-only at ``stage_at`` for the verifier's files (``sandbox.stage``);
+    removed with the container."""
+    stage_at: str | None = None
 
 
-class DockerContainer(ArchiveFiles, AuditMixin):
+class DockerContainer(ArchiveFiles, AuditMixin, StageMixin):
     """A running trial container; implements ``Environment`` and ``Auditable``."""
 
     def __init__(self, client: docker.DockerClient, container_id: str, spec: ContainerSpec,
@@ -107,6 +113,8 @@ class DockerContainer(ArchiveFiles, AuditMixin):
         if spec.memory_mb:
             host_config["mem_limit"] = f"{spec.memory_mb}m"
             host_config["memswap_limit"] = f"{spec.memory_mb}m"
+        if spec.stage_host:
+            host_config["mounts"] = [docker.types.Mount(spec.stage_at, spec.stage_host, type="bind", read_only=True)]
         with docker_errors(f"creating container {spec.name}"):
             created = api.create_container(
                 spec.image,
@@ -271,6 +279,7 @@ class DockerContainer(ArchiveFiles, AuditMixin):
             if "already in progress" not in str(exc):
                 raise InfraError(f"removing {self.spec.name}: {exc}") from exc
         self._removed = True
+        remove_door(self.spec.stage_host)
 
 
 def _transport_errors(stream: Iterable[bytes], what: str) -> Iterable[bytes]:

@@ -5,6 +5,8 @@ replaced: ``put_archive`` / ``get_archive`` (files in and out, nothing runs in t
 sandbox) and ``exec_argv`` (an absolute program path, no shell, no ``PATH`` lookup).
 ``exec`` (``bash -c``) is for agents. Auditing the agent's changes is an optional
 capability (``Auditable``); a backend without it has its audit reported as unavailable.
+So is a read-only door for the verifier's files (``sandbox.stage.Staged``); without it they
+are uploaded.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import docker
 import docker.errors
 
 from sandbox.docker import LABEL_MANAGED, LABEL_OWNER, docker_errors, owner_alive
+from sandbox.stage import sweep_doors
 
 
 @dataclass
@@ -18,12 +19,14 @@ class GcReport:
     removed_images: list[str] = field(default_factory=list)
     images_skipped: bool = False
     """Images were asked for but left alone because a live run may still need them."""
+    removed_doors: list[str] = field(default_factory=list)
+    """Host folders of verifier doors (``sandbox.stage``) whose container is gone."""
 
 
 def gc(client: docker.DockerClient, *, everything: bool = False, images: bool = False,
        label: str | None = None) -> GcReport:
-    """Remove containers of dead climb processes (all of ours with ``everything``),
-    and with ``images`` the task images no container uses any more.
+    """Remove containers of dead climb processes (all of ours with ``everything``), the
+    verifier doors no container has, and with ``images`` the task images no container uses any more.
 
     Images are removed only when no live run is left (or with ``everything``): a
     running climb keeps its images between trials without a container on them.
@@ -46,6 +49,9 @@ def gc(client: docker.DockerClient, *, everything: bool = False, images: bool = 
             pass
         except docker.errors.APIError as exc:
             report.kept_live.append(f"{name} (remove failed: {exc.explanation or exc})")
+    with docker_errors("listing containers"):
+        existing = {n.lstrip("/") for c in client.api.containers(all=True) for n in c.get("Names") or []}
+    report.removed_doors = sweep_doors(existing)
     if images and report.kept_live and not everything:
         report.images_skipped = True
     elif images:

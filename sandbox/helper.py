@@ -2,9 +2,10 @@
 
 The agent is root in its container for hours: every binary there (tar, rm, bash,
 timeout, the dynamic loader and /etc/ld.so.preload) may be its own. So the verifier's
-machinery runs none of them. The parent uploads, at verification time, a statically
-linked busybox to a fresh unguessable folder and runs it by absolute path with an argv
-exec (no shell of the container, no PATH lookup). It clears /tests and /logs/verifier,
+machinery runs none of them. The parent places, at verification time, a statically
+linked busybox in a fresh unguessable folder (behind the container's read-only door,
+``sandbox.stage``, or by upload) and runs it by absolute path with an argv exec (no shell
+of the container, no PATH lookup). It clears /tests and /logs/verifier,
 moves the tests into place, and runs test.sh with its redirection and timeout. Only
 test.sh (and the interpreter its ``#!`` line names) comes from the container, as in Harbor.
 """
@@ -32,16 +33,18 @@ NOT_PLACED = 197
 EXIT_MARK = "climb-test-exit="
 
 # Positional arguments: $1 the helper, $2 mode (prep, run or both), $3 the helper's
-# folder, $4 the timeout in seconds; the rest is test.sh's command. Every tool is the
-# helper's own applet, named through "$B": nothing is looked up on the container's PATH.
-SCRIPT = f"""B=$1; M=$2; D=$3; T=$4; shift 4
+# folder, $4 the timeout in seconds, $5 how tests/ reaches /tests (mv from an upload, cp
+# from the read-only door of ``sandbox.stage``); the rest is test.sh's command. Every tool
+# is the helper's own applet, named through "$B": nothing is looked up on the container's PATH.
+SCRIPT = f"""B=$1; M=$2; D=$3; T=$4; P=$5; shift 5
 if [ "$M" != run ]; then
   if [ -L /logs ] || {{ [ -e /logs ] && [ ! -d /logs ]; }}; then "$B" rm -rf /logs || exit {NOT_CLEARED}; fi
   "$B" rm -rf /tests /logs/verifier || exit {NOT_CLEARED}
   if [ -e /tests ] || [ -L /tests ] || [ -e /logs/verifier ] || [ -L /logs/verifier ]; then exit {NOT_CLEARED}; fi
   "$B" mkdir -p /logs/agent /logs/artifacts /logs/verifier || exit {NOT_CLEARED}
   "$B" chmod 777 /logs/verifier || exit {NOT_CLEARED}
-  "$B" mv -T "$D/tests" /tests || exit {NOT_PLACED}
+  if [ "$P" = mv ]; then "$B" mv -T "$D/tests" /tests || exit {NOT_PLACED}
+  else "$B" mkdir /tests && "$B" cp -a "$D/tests/." /tests || exit {NOT_PLACED}; fi
   if [ "$M" = prep ]; then exit 0; fi
 fi
 "$B" timeout -k {KILL_AFTER_SEC} "$T" "$@" > /logs/verifier/test-stdout.txt 2>&1
@@ -52,11 +55,14 @@ exit 0
 
 @dataclass(frozen=True)
 class Bundle:
-    """One verification's upload: where the helper lands and the tar that puts it there."""
+    """One verification's files: where the helper lands and the tar that puts it there."""
 
     folder: str
     """An absolute folder named at random for this verification."""
     tar: bytes
+    placed: bool = False
+    """Already in place, read-only (``sandbox.stage``): tests/ is copied out, not moved, and
+    ``tar`` is not uploaded."""
 
     @property
     def helper(self) -> str:
@@ -65,7 +71,7 @@ class Bundle:
 
     def argv(self, mode: str, timeout_sec: float, test_cmd: list[str]) -> list[str]:
         return [self.helper, "sh", "-c", SCRIPT, "climb-verify", self.helper, mode, self.folder,
-                str(max(1, int(-(-timeout_sec // 1)))), *test_cmd]
+                str(max(1, int(-(-timeout_sec // 1)))), "cp" if self.placed else "mv", *test_cmd]
 
 
 def _is_static_elf(data: bytes) -> bool:

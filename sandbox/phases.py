@@ -10,10 +10,11 @@ from sandbox.audit import audit, unavailable
 from sandbox.collect import collect_artifacts, collect_logs
 from sandbox.environment import Auditable, Environment, InfraError
 from sandbox.extract import Limits, neutralize
-from sandbox.helper import Bundle, crlf_hint
+from sandbox.helper import Bundle, crlf_hint, helper_bytes
 from sandbox.images import ImageInfo
 from sandbox.results import TrialStatus
 from sandbox.reward import RewardError, parse_reward
+from sandbox.stage import Staged
 from sandbox.trial_state import Attempt, TrialConfig, TrialSpec
 from sandbox.verify import prepare, verify
 
@@ -56,15 +57,24 @@ async def _run_agent(agent: Agent, ctx: AgentContext, timeout: float, state: Att
 async def audit_and_upload(spec: TrialSpec, agent: Agent, env: Environment, image: ImageInfo,
                            workdir: str | None, state: Attempt, audit_on: bool) -> Bundle:
     """Put the verification bundle in place while the audit looks at the agent's changes:
-    the bundle adds only its own random folder, which the audit leaves out."""
+    the bundle lands behind the container's read-only door (``sandbox.stage``) or, failing
+    that, in its own random folder; the audit leaves out both, and nothing else."""
     pack = prepare(spec.task)
-    exempt = (pack.folder,)
-    if audit_on:
-        await asyncio.gather(audit_phase(spec, agent, env, image, workdir, state, exempt),
-                             env.put_archive(pack.tar, "/"))
-    else:
+    door = env.door if isinstance(env, Staged) else None
+
+    async def place() -> Bundle:
+        if door is not None and isinstance(env, Staged):
+            staged = await env.stage(spec.task.tests_dir, helper_bytes())
+            if staged is not None:
+                return staged
         await env.put_archive(pack.tar, "/")
-    return pack
+        return pack
+
+    if not audit_on:
+        return await place()
+    exempt = (pack.folder,) + ((door,) if door else ())
+    _, placed = await asyncio.gather(audit_phase(spec, agent, env, image, workdir, state, exempt), place())
+    return placed
 
 
 async def audit_phase(spec: TrialSpec, agent: Agent, env: Environment, image: ImageInfo, workdir: str | None,

@@ -26,6 +26,7 @@ from sandbox.images import ImageCache, ImageInfo
 from sandbox.phases import agent_phase, verifier_phase
 from sandbox.results import TrialResult, TrialStatus, write_result
 from sandbox.reward import headline
+from sandbox.stage import NO_SOURCE, new_door, remove_door
 from sandbox.task import Task
 from sandbox.trial_state import Attempt, TrialConfig, TrialSpec
 from sandbox.verify import healthcheck
@@ -86,6 +87,9 @@ class TrialRunner:
             raise ValueError("our Docker backend needs a Docker client and an image cache")
         self.executor = docker_executor(concurrency, self.config.execs_at_once)
         self._resources: HostResources | None = None
+        self._doors = True
+        """Whether containers get the verifier's read-only door (``sandbox.stage``); off for good
+        once the daemon says it cannot see our folders."""
         self._removals: set[asyncio.Task] = set()
 
     @property
@@ -190,9 +194,21 @@ class TrialRunner:
         t = time.monotonic()
         image = await self.images.ensure(spec.task)
         state.timings.build_s = time.monotonic() - t
-        container = await DockerContainer.start(self.client, self._container_spec(spec, image, name),
-                                                self.executor)
-        return image, container
+        return image, await self._start_container(spec, image, name)
+
+    async def _start_container(self, spec: TrialSpec, image: ImageInfo, name: str) -> DockerContainer:
+        assert self.client is not None
+        door = new_door(name) if self._doors else None
+        try:
+            return await DockerContainer.start(self.client, self._container_spec(spec, image, name, door),
+                                               self.executor)
+        except BaseException as exc:
+            remove_door(door and door[0])  # a container that started removes its own with itself
+            if door is None or not isinstance(exc, InfraError) or NO_SOURCE not in str(exc):
+                raise
+        log.info("the Docker daemon cannot see %s: verification uploads its files instead", door[0].parent)
+        self._doors = False
+        return await DockerContainer.start(self.client, self._container_spec(spec, image, name, None), self.executor)
 
     async def _check_resources(self, task: Task) -> None:
         """A task asking for more CPUs or memory than the Docker host has fails here, by name."""
@@ -214,7 +230,8 @@ class TrialRunner:
     def _workdir(self, task: Task, image: ImageInfo) -> str | None:
         return task.config.environment.workdir or image.workdir or None
 
-    def _container_spec(self, spec: TrialSpec, image: ImageInfo, name: str) -> ContainerSpec:
+    def _container_spec(self, spec: TrialSpec, image: ImageInfo, name: str,
+                        door: tuple[Path, str] | None) -> ContainerSpec:
         env = spec.task.config.environment
         lifetime = self.agent_timeout(spec.task) + spec.task.config.verifier.timeout_sec + 900
         return ContainerSpec(
@@ -228,4 +245,6 @@ class TrialRunner:
             workdir=env.workdir,
             lifetime_sec=int(lifetime),
             execs_at_once=self.config.execs_at_once,
+            stage_host=str(door[0]) if door else None,
+            stage_at=door[1] if door else None,
         )

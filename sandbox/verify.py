@@ -1,8 +1,9 @@
 """The verifier phase and the readiness probe, inside a running container.
 
-Verification runs nothing the agent could have replaced (see ``sandbox.helper``): one
-``put_archive`` brings the helper and tests/, one argv exec of the helper clears /tests
-and /logs/verifier, moves the tests in and runs test.sh (two execs when the verifier is
+Verification runs nothing the agent could have replaced (see ``sandbox.helper``): the
+helper and tests/ arrive behind the container's read-only door (``sandbox.stage``) or by
+one ``put_archive``, one argv exec of the helper clears /tests and /logs/verifier, puts
+the tests in and runs test.sh (two execs when the verifier is
 not root: the clearing needs root), and the caller reads /logs back with ``get_archive``.
 """
 

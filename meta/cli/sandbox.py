@@ -165,6 +165,8 @@ def cmd_gc(args: Namespace) -> int:
         print(f"removed container {name}")
     for name in report.removed_images:
         print(f"removed image {name}")
+    if report.removed_doors:
+        print(f"removed {len(report.removed_doors)} verifier door folder(s) of containers that are gone")
     if report.kept_live:
         print(f"left {len(report.kept_live)} container(s) of live runs (use --all to remove them too)")
     if report.images_skipped:
