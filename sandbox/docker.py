@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
-import tarfile
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
@@ -213,7 +211,13 @@ class DockerContainer(ArchiveFiles, AuditMixin, StageMixin):
         await self._run(put)
 
     async def get_archive(self, path: str, consume: Callable[[Iterable[bytes]], T]) -> T:
+        local = await self._local_reader()  # read on this host where the container is proven ours
+
         def get() -> T:
+            stream = local(path) if local else None
+            if stream is not None:
+                with contextlib.closing(stream):
+                    return consume(stream)
             missing = None
             with docker_errors(f"download {path} from {self.spec.name}"):
                 try:
@@ -233,25 +237,6 @@ class DockerContainer(ArchiveFiles, AuditMixin, StageMixin):
 
     async def _blocking(self, fn: Callable[..., T], *args: Any) -> T:
         return await self._run(fn, *args)
-
-    async def read_file(self, path: str, max_bytes: int = 10_000_000) -> bytes:
-        def first_regular(stream: Iterable[bytes]) -> bytes:
-            parts, size = [], 0
-            for chunk in stream:  # a tar of one file: its data plus headers and padding
-                parts.append(chunk)
-                size += len(chunk)
-                if size > max_bytes + 64 * 1024:
-                    raise InfraError(f"{path} is larger than {max_bytes} bytes", "file")
-            with tarfile.open(fileobj=io.BytesIO(b"".join(parts))) as tar:
-                member = tar.next()
-                if member is None or not member.isreg():
-                    raise FileNotFoundError(f"{path} is not a regular file")
-                if member.size > max_bytes:
-                    raise InfraError(f"{path} is larger than {max_bytes} bytes", "file")
-                fh = tar.extractfile(member)
-                return fh.read() if fh else b""
-
-        return await self.get_archive(path, first_regular)
 
     # ----- state and audit ---------------------------------------------------------------------
     async def running(self) -> bool:

@@ -19,11 +19,13 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from sandbox.environment import InfraError
 from sandbox.helper import Bundle
+from sandbox.rootfs import NotHere, open_root, tar_stream
 
 T = TypeVar("T")
 NO_SOURCE = "bind source path does not exist"
@@ -139,7 +141,8 @@ class Staged(Protocol):
 
 class StageMixin:
     """Mixed into ``DockerContainer``, which supplies spec (``stage_host``, ``stage_at``),
-    _run and _inspected."""
+    _run and _inspected. The door also proves the container's root for reading its files
+    on this host (``sandbox.rootfs``)."""
 
     spec: Any
     _run: Callable[..., asyncio.Future]
@@ -158,3 +161,26 @@ class StageMixin:
         inspected = await self._inspected()
         pid = int((inspected.get("State") or {}).get("Pid") or 0)
         return await self._run(fill, Path(self.spec.stage_host), self.spec.stage_at, tests_dir, helper, pid)
+
+    async def _local_reader(self) -> Callable[[str], Iterator[bytes] | None] | None:
+        """A reader of container paths on this host (``sandbox.rootfs``), or None when there is
+        no door to prove the container's root by. The reader gives None where Docker must read."""
+        if not self.spec.stage_host:
+            return None
+        try:
+            inspected = await self._inspected()
+        except InfraError:
+            return None
+        pid = int((inspected.get("State") or {}).get("Pid") or 0)
+        host, inside = Path(self.spec.stage_host), self.spec.stage_at
+
+        def read(path: str) -> Iterator[bytes] | None:
+            root = open_root(pid, inside, host)
+            if root is None:
+                return None
+            try:
+                return tar_stream(root, path)
+            except NotHere:
+                return None
+
+        return read

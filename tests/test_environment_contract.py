@@ -9,6 +9,7 @@ import time
 import pytest
 
 from sandbox.docker import LABEL_RUN, ContainerSpec, DockerContainer
+from sandbox.stage import new_door
 from tests.conftest import leftover_containers
 
 pytestmark = pytest.mark.docker
@@ -22,16 +23,22 @@ def exec_share(box) -> int:
     return box.spec.execs_at_once
 
 
-@pytest.fixture
-async def box(docker_client):
+@pytest.fixture(params=["docker-reads", "door"])
+async def box(docker_client, request):
+    """A container whose files come out through Docker's archive API, and one with the
+    verifier's door, whose files are read on this host (``sandbox.rootfs``): one contract."""
     run_id = f"contract-{secrets.token_hex(3)}"
-    spec = ContainerSpec(image=IMAGE, name=f"climb-{run_id}", labels={LABEL_RUN: run_id},
+    name = f"climb-{run_id}"
+    door = new_door(name) if request.param == "door" else None
+    spec = ContainerSpec(image=IMAGE, name=name, labels={LABEL_RUN: run_id},
                          network_disabled=True, memory_mb=256, workdir="/tmp",
-                         env={"GREETING": "hi"})
+                         env={"GREETING": "hi"}, stage_host=str(door[0]) if door else None,
+                         stage_at=door[1] if door else None)
     container = await DockerContainer.start(docker_client, spec)
     yield container
     await container.remove()
     assert leftover_containers(docker_client, run_id) == []
+    assert door is None or not door[0].exists()  # the door's host folder went with it
 
 
 async def test_exit_codes_and_streams_are_data(box):
