@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 from meta.cli.main import main
 from sandbox.docker import LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, owner_token
 from sandbox.gc import gc
+from sandbox.stage import new_door, stage_root
 from tests.conftest import leftover_containers
 from tests.helpers import make_task
 
@@ -44,17 +47,27 @@ def test_suite_command_writes_summary(tmp_path):
     assert suite["summary"]["mean_reward"] == 1.0 and suite["summary"]["trials"] == 2
 
 
-def test_gc_removes_only_dead_runs(docker_client):
+def test_gc_removes_only_dead_runs(docker_client, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     made = []
-    for owner, run in ((f"{owner_token(dead.pid).rsplit(':', 1)[0]}:dead", "gc-dead"), (owner_token(), "gc-live")):
+    live_name = f"climb-gc-live-{uuid.uuid4().hex[:8]}"
+    for owner, run, name in ((f"{owner_token(dead.pid).rsplit(':', 1)[0]}:dead", "gc-dead", None),
+                             (owner_token(), "gc-live", live_name)):
         made.append(docker_client.api.create_container(
-            "climb-base:bookworm", ["true"], labels={LABEL_MANAGED: "1", LABEL_OWNER: owner, LABEL_RUN: run}))
+            "climb-base:bookworm", ["true"], name=name,
+            labels={LABEL_MANAGED: "1", LABEL_OWNER: owner, LABEL_RUN: run}))
+    # Doors (sandbox.stage) a killed run left: one of a gone container, one of the live one.
+    past = time.time() - 3600
+    for door in (new_door("climb-gone-trial-a1")[0], new_door(live_name)[0]):
+        os.utime(door, (past, past))
     try:
         assert main(["gc"]) == 0
         assert leftover_containers(docker_client, "gc-dead") == []
         assert len(leftover_containers(docker_client, "gc-live")) == 1
+        assert [p.name for p in stage_root().iterdir()] == [live_name]
+        assert "removed 1 verifier door folder(s)" in capsys.readouterr().out
         assert main(["gc", "--all"]) == 0
         assert leftover_containers(docker_client, "gc-live") == []
     finally:
