@@ -153,8 +153,11 @@ def _folder(parent: int, name: str, arcname: str, info: tarfile.TarInfo, depth: 
     try:
         info.type = tarfile.DIRTYPE
         yield _header(info)
-        for child in sorted(os.listdir(fd)):
-            yield from _entry(fd, child, f"{arcname}/{child}", depth + 1, seen)
+        # Lazily, in the folder's own order: a folder of millions of names costs the reader
+        # no more than the entries the consumer takes before its cap.
+        with os.scandir(fd) as entries:
+            for child in entries:
+                yield from _entry(fd, child.name, f"{arcname}/{child.name}", depth + 1, seen)
     finally:
         os.close(fd)
 

@@ -90,3 +90,18 @@ def test_a_root_without_our_door_is_not_trusted(tmp_path):
     assert open_root(os.getpid(), str(other), door) is None  # what a recycled pid would show
     assert open_root(0, str(door), door) is None
     assert open_root(2 ** 22 + 7, str(door), door) is None  # no such process
+
+
+def test_a_consumer_that_stops_early_leaves_no_descriptor_open(tmp_path):
+    """extract stops at its caps and closes the stream: every folder and file the reader
+    held is closed then, however deep it was."""
+    folder = tmp_path / "logs" / "a" / "b"
+    folder.mkdir(parents=True)
+    for index in range(200):
+        (folder / f"f{index}").write_bytes(b"x" * 1000)
+    before = len(os.listdir("/proc/self/fd"))
+    stream = tar_stream(_root(tmp_path), str(tmp_path / "logs"))
+    taken = [next(stream) for _ in range(20)]
+    assert len(os.listdir("/proc/self/fd")) > before  # the walk holds its folders open
+    stream.close()
+    assert len(taken) == 20 and len(os.listdir("/proc/self/fd")) == before
