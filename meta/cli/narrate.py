@@ -10,10 +10,10 @@ from typing import Any
 
 from meta.decide.records import STATISTIC_NAMES, STEP_NAMES
 from meta.ledger.row import SHORT_COMMIT
+from meta.ledger.store import GATE_NAMES
 
 BATCH_STAGES = {"baseline": "baseline", "heldout": "held-out run", "smoke": "smoke test",
                 "spot_check": "meta-agent's spot check", "final": "final head-to-head", "transfer": "transfer runs"}
-GATES = {"static": "static gate", "smoke": "smoke test", "tamper": "tamper audit", "overfit": "overfitting review"}
 ROLES = {"meta": "meta-agent", "task": "task agent", "judge": "reviewer"}
 
 
@@ -89,7 +89,7 @@ def stage_after(event: dict[str, Any], current: str) -> str:
     if kind == "trial_batch" and event.get("stage") == "spot_check":
         return "proposing"  # the meta-agent reads its spot check and goes on
     if kind == "gate":
-        name = GATES.get(str(event.get("gate")), "gate")
+        name = GATE_NAMES.get(str(event.get("gate")), "gate")
         if not event.get("passed", True):
             return "recording the result"
         return {"static": "smoke test", "smoke": "deciding", "overfit": "held-out run"}.get(str(event.get("gate")),
@@ -133,7 +133,7 @@ def _decision(e: dict[str, Any]) -> str:
 
 
 def _gate(e: dict[str, Any]) -> str:
-    name = GATES.get(str(e.get("gate")), "gate")
+    name = GATE_NAMES.get(str(e.get("gate")), "gate")
     if e.get("passed"):
         return f"{name} passed: {clip_words(e.get('reason'), 160)}"
     return f"{name} refused the edit ({e.get('status') or 'refused'}): {clip_words(e.get('reason'), 220)}"

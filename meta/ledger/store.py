@@ -31,7 +31,10 @@ from durable import fsync_dir, write_atomic
 from meta.ledger.row import COLUMNS, HEADER, INCUMBENT_STATUSES, ResultRow, Status
 from meta.ledger.summary import proposer_summary
 
-__all__ = ["COLUMNS", "HEADER", "INCUMBENT_STATUSES", "Ledger", "LedgerError", "ResultRow", "Status"]
+GATE_NAMES = {"static": "static gate", "smoke": "smoke test", "tamper": "tamper audit", "overfit": "overfitting review"}
+"""How a ``gate`` event's ``gate`` reads to a person (dashboard, progress lines, report)."""
+
+__all__ = ["COLUMNS", "GATE_NAMES", "HEADER", "INCUMBENT_STATUSES", "Ledger", "LedgerError", "ResultRow", "Status"]
 
 RESULTS_FILE = "results.tsv"
 EVENTS_FILE = "events.jsonl"

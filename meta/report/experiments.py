@@ -8,11 +8,10 @@ from typing import Any
 
 from meta.decide.records import STATISTIC_NAMES, STEP_NAMES
 from meta.ledger.row import ResultRow
+from meta.ledger.store import GATE_NAMES
 from meta.report.data import RunRecord, short
 from meta.report.html import Raw, diff_block, esc, num, section, table
 from meta.report.links import experiment_folder, href
-
-GATE_NAMES = {"static": "static gate", "smoke": "smoke test", "tamper": "tamper audit", "overfit": "overfitting review"}
 
 
 def why(record: RunRecord, row: ResultRow) -> str:
