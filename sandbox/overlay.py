@@ -79,7 +79,10 @@ def changes(upper: str, lowers: list[str], max_entries: int = MAX_ENTRIES) -> tu
                 return found, False
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             path = "/" + rel
-            info = entry.stat(follow_symlinks=False)
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue  # gone while we looked (a process of the agent's still writes): no change left
             if stat.S_ISCHR(info.st_mode) and info.st_rdev == 0:
                 found.append(FileChange(path, ChangeKind.DELETED))
                 continue
