@@ -37,6 +37,9 @@ CHUNK = 1024 * 1024
 MAX_DEPTH = 64
 """Folders deeper than this below the requested path are not entered (named in the tar as
 one dropped entry, so the copy's warnings say so)."""
+MAX_LISTED = 100_000
+"""Names read from one folder: more than ``sandbox.extract`` takes from a whole stream, and a
+bounded list to sort, however many names the agent made (the rest is named as not copied)."""
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -153,13 +156,26 @@ def _folder(parent: int, name: str, arcname: str, info: tarfile.TarInfo, depth: 
     try:
         info.type = tarfile.DIRTYPE
         yield _header(info)
-        # Lazily, in the folder's own order: a folder of millions of names costs the reader
-        # no more than the entries the consumer takes before its cap.
-        with os.scandir(fd) as entries:
-            for child in entries:
-                yield from _entry(fd, child.name, f"{arcname}/{child.name}", depth + 1, seen)
+        names, more = _names(fd)
+        for child in names:
+            yield from _entry(fd, child, f"{arcname}/{child}", depth + 1, seen)
+        if more:
+            info.name, info.type = f"{arcname} [more than {MAX_LISTED} names: the rest not copied]", tarfile.FIFOTYPE
+            yield _header(info)
     finally:
         os.close(fd)
+
+
+def _names(fd: int) -> tuple[list[str], bool]:
+    """The folder's names in lexical order, as Docker's archive walks (so of two names of one
+    file the first by name carries the data), at most ``MAX_LISTED``; and whether there were more."""
+    names: list[str] = []
+    with os.scandir(fd) as entries:
+        for entry in entries:
+            if len(names) == MAX_LISTED:
+                return sorted(names), True
+            names.append(entry.name)
+    return sorted(names), False
 
 
 def _file(folder: int, name: str, info: tarfile.TarInfo, seen: dict[tuple[int, int], str]) -> Iterator[bytes]:

@@ -13,7 +13,7 @@ import tarfile
 
 import pytest
 
-from sandbox.rootfs import MAX_DEPTH, NotHere, open_root, tar_stream
+from sandbox.rootfs import MAX_DEPTH, MAX_LISTED, NotHere, open_root, tar_stream
 
 
 def _members(stream) -> dict[str, tarfile.TarInfo | bytes]:
@@ -105,3 +105,16 @@ def test_a_consumer_that_stops_early_leaves_no_descriptor_open(tmp_path):
     assert len(os.listdir("/proc/self/fd")) > before  # the walk holds its folders open
     stream.close()
     assert len(taken) == 20 and len(os.listdir("/proc/self/fd")) == before
+
+
+@pytest.mark.slow  # 100,001 files made and read back: about 15 s
+def test_a_folder_of_more_names_than_the_reader_lists_is_cut_and_named(tmp_path):
+    crowd = tmp_path / "logs" / "crowd"
+    crowd.mkdir(parents=True)
+    for index in range(MAX_LISTED + 1):
+        os.close(os.open(crowd / f"{index:06d}", os.O_CREAT | os.O_WRONLY, 0o644))
+    names = list(_members(tar_stream(_root(tmp_path), str(tmp_path / "logs"))))
+    cut = [name for name in names if "more than" in name]
+    assert cut == [f"logs/crowd [more than {MAX_LISTED} names: the rest not copied]"]
+    files = [name for name in names if name.startswith("logs/crowd/")]
+    assert len(files) == MAX_LISTED and files == sorted(files)  # in lexical order, as Docker walks
