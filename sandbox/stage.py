@@ -21,13 +21,12 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from sandbox.environment import InfraError
 from sandbox.helper import Bundle
 from sandbox.rootfs import NotHere, open_root, tar_stream
 
-T = TypeVar("T")
 NO_SOURCE = "bind source path does not exist"
 """How a daemon that cannot see our folder refuses the mount (a remote one)."""
 

@@ -198,7 +198,7 @@ class TrialRunner:
 
     async def _start_container(self, spec: TrialSpec, image: ImageInfo, name: str) -> DockerContainer:
         assert self.client is not None
-        door = new_door(name) if self._doors else None
+        door = self._new_door(name)
         try:
             return await DockerContainer.start(self.client, self._container_spec(spec, image, name, door),
                                                self.executor)
@@ -209,6 +209,17 @@ class TrialRunner:
         log.info("the Docker daemon cannot see %s: verification uploads its files instead", door[0].parent)
         self._doors = False
         return await DockerContainer.start(self.client, self._container_spec(spec, image, name, None), self.executor)
+
+    def _new_door(self, name: str) -> tuple[Path, str] | None:
+        if not self._doors:
+            return None
+        try:
+            return new_door(name)
+        except OSError as exc:  # no room or no right to write in the cache folder: upload instead
+            log.warning("cannot make the verifier's door for %s (%s): verification uploads its files instead",
+                        name, exc)
+            self._doors = False
+            return None
 
     async def _check_resources(self, task: Task) -> None:
         """A task asking for more CPUs or memory than the Docker host has fails here, by name."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from meta.cli.main import main
 from tests.helpers import make_task
 
 pytestmark = pytest.mark.docker
@@ -39,3 +40,16 @@ def test_a_daemon_that_cannot_see_the_door_gets_the_files_by_upload(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert suite["summary"]["mean_reward"] == 1.0 and suite["summary"]["trials"] == 3, suite
     assert list(cache.iterdir()) == []  # the run's doors lived only in its own namespace
+
+
+def test_a_cache_folder_that_cannot_be_written_gets_the_files_by_upload(tmp_path, monkeypatch):
+    """A cache path that is a file (or a full or read-only disk): no door can be made, and
+    the trials say nothing of it in their scores."""
+    make_task(tmp_path / "tasks", "hello")
+    not_a_folder = tmp_path / "cache-file"
+    not_a_folder.write_text("not a folder\n")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(not_a_folder))
+    code = main(["suite", str(tmp_path / "tasks"), "--agent", "oracle", "-k", "2", "-n", "1",
+                 "--out", str(tmp_path / "run")])
+    suite = json.loads((tmp_path / "run" / "suite.json").read_text())
+    assert code == 0 and suite["summary"]["mean_reward"] == 1.0 and suite["summary"]["trials"] == 2, suite
