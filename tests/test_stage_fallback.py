@@ -34,8 +34,10 @@ def test_a_daemon_that_cannot_see_the_door_gets_the_files_by_upload(tmp_path):
                            str(tmp_path / "tasks"), str(tmp_path / "run")],
                           env={**os.environ, "XDG_CACHE_HOME": str(cache)}, capture_output=True, text=True,
                           timeout=300)
-    if done.returncode != 0 and "mount" in done.stderr and "suite" not in done.stderr:
+    ran = (tmp_path / "run" / "suite.json").exists()
+    if not ran and done.stderr.startswith(("unshare:", "mount:")):
         pytest.skip(f"cannot make a private mount here: {done.stderr.strip()[-200:]}")
+    assert ran, done.stderr[-2000:]
     suite = json.loads((tmp_path / "run" / "suite.json").read_text())
     assert done.returncode == 0, done.stderr[-2000:]
     assert suite["summary"]["mean_reward"] == 1.0 and suite["summary"]["trials"] == 3, suite
