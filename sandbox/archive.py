@@ -10,6 +10,15 @@ import time
 from pathlib import Path, PurePosixPath
 
 
+def placed_mode(mode: int, executable: bool) -> int:
+    """A task file's mode once placed in a sandbox: readable by any user (the phase user may
+    not be root), executable by all when asked or when anyone could execute it already."""
+    mode |= 0o444
+    if executable or mode & 0o111:
+        mode |= 0o555
+    return mode
+
+
 def add_path(tar: tarfile.TarFile, src: Path, arcname: str, executable: bool) -> None:
     """Add src under arcname, readable by any user (the phase user may not be root)."""
     info = tar.gettarinfo(str(src), arcname)
@@ -22,10 +31,7 @@ def add_path(tar: tarfile.TarFile, src: Path, arcname: str, executable: bool) ->
             add_path(tar, child, f"{arcname}/{child.name}", executable)
         return
     if info.isreg():
-        mode = info.mode | 0o444
-        if executable or mode & 0o111:
-            mode |= 0o555
-        info.mode = mode
+        info.mode = placed_mode(info.mode, executable)
         with src.open("rb") as fh:
             tar.addfile(info, fh)
     elif info.issym():

@@ -42,6 +42,11 @@ class AuditMixin:
             self._inspection.add_done_callback(lambda f: f.cancelled() or f.exception())
         return self._inspection
 
+    async def _init_pid(self) -> int:
+        """The host pid of the container's init (0 when Docker does not say)."""
+        inspected = await self._inspected()
+        return int((inspected.get("State") or {}).get("Pid") or 0)
+
     async def changes(self) -> list[FileChange]:
         inspected = await self._inspected()
 
@@ -59,11 +64,11 @@ class AuditMixin:
         return await self._run(read)
 
     async def processes(self) -> list[str]:
-        inspected = await self._inspected()
+        pid = await self._init_pid()
 
         def listing() -> list[str]:
             try:
-                return _strays(host_procs.processes(int(inspected["State"].get("Pid") or 0)))
+                return _strays(host_procs.processes(pid))
             except host_procs.NotLocal:
                 pass
             with docker_errors(f"listing processes of {self.spec.name}"):

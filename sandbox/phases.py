@@ -56,25 +56,25 @@ async def _run_agent(agent: Agent, ctx: AgentContext, timeout: float, state: Att
 
 async def audit_and_upload(spec: TrialSpec, agent: Agent, env: Environment, image: ImageInfo,
                            workdir: str | None, state: Attempt, audit_on: bool) -> Bundle:
-    """Put the verification bundle in place while the audit looks at the agent's changes:
-    the bundle lands behind the container's read-only door (``sandbox.stage``) or, failing
-    that, in its own random folder; the audit leaves out both, and nothing else."""
-    pack = prepare(spec.task)
+    """Put the verification bundle in place, then or meanwhile let the audit look at the
+    agent's changes. Behind the container's read-only door (``sandbox.stage``: host writes,
+    a few milliseconds) it is placed first; else an upload puts it in its own random folder
+    while the audit runs. The audit leaves out the door and that folder, and nothing else."""
     door = env.door if isinstance(env, Staged) else None
-
-    async def place() -> Bundle:
-        if door is not None and isinstance(env, Staged):
-            staged = await env.stage(spec.task.tests_dir, helper_bytes())
-            if staged is not None:
-                return staged
-        await env.put_archive(pack.tar, "/")
-        return pack
-
-    if not audit_on:
-        return await place()
-    exempt = (pack.folder,) + ((door,) if door else ())
-    _, placed = await asyncio.gather(audit_phase(spec, agent, env, image, workdir, state, exempt), place())
-    return placed
+    if door is not None and isinstance(env, Staged):
+        staged = await env.stage(spec.task.tests_dir, helper_bytes())
+        if staged is not None:
+            if audit_on:
+                await audit_phase(spec, agent, env, image, workdir, state, (door,))
+            return staged
+    pack = prepare(spec.task)  # the upload's tar: built only when it is sent
+    upload = env.put_archive(pack.tar, "/")
+    if audit_on:
+        exempt = (pack.folder,) + ((door,) if door else ())
+        await asyncio.gather(audit_phase(spec, agent, env, image, workdir, state, exempt), upload)
+    else:
+        await upload
+    return pack
 
 
 async def audit_phase(spec: TrialSpec, agent: Agent, env: Environment, image: ImageInfo, workdir: str | None,

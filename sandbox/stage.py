@@ -19,10 +19,11 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from sandbox.archive import placed_mode
 from sandbox.environment import InfraError
 from sandbox.helper import Bundle
 from sandbox.rootfs import NotHere, open_root, tar_stream
@@ -76,8 +77,8 @@ def sweep_doors(existing: set[str], min_age_sec: float = 600.0) -> list[str]:
 
 
 def _copy_tests(src: Path, dest: Path) -> None:
-    """tests/ as an upload (``archive.add_path``) would place it: readable by any user, every
-    file executable, links kept as links, anything else left out."""
+    """tests/ as an upload (``archive.add_path``, executable) would place it: the same modes,
+    links kept as links, anything else left out."""
     if src.is_symlink():
         os.symlink(os.readlink(src), dest)
     elif src.is_dir():
@@ -87,13 +88,18 @@ def _copy_tests(src: Path, dest: Path) -> None:
             _copy_tests(child, dest / child.name)
     elif src.is_file():
         shutil.copyfile(src, dest)
-        os.chmod(dest, (src.stat().st_mode & 0o777) | 0o555)
+        os.chmod(dest, placed_mode(src.stat().st_mode & 0o777, executable=True))
 
 
 def fill(host: Path, inside: str, tests_dir: Path, helper: bytes, init_pid: int) -> Bundle | None:
     """Write this verification's helper and tests/ behind the door; the bundle that runs them,
-    or None (nothing left behind) when the container does not see what was written, or the
-    door's folder is gone (``climb gc`` of another process)."""
+    or None (nothing left behind) when the container does not show our door folder
+    (``rootfs.open_root``: the same proof the local reader uses), or the folder cannot be
+    written or is gone (``climb gc`` of another process)."""
+    root = open_root(init_pid, inside, host)
+    if root is None:
+        return None
+    os.close(root)
     folder = host / f"v-{secrets.token_hex(8)}"
     try:
         folder.mkdir(mode=0o755)
@@ -102,25 +108,10 @@ def fill(host: Path, inside: str, tests_dir: Path, helper: bytes, init_pid: int)
         binary.write_bytes(helper)
         binary.chmod(0o755)
         _copy_tests(tests_dir, folder / "tests")
-        seen = _seen_inside(binary, f"{inside}/{folder.name}/busybox", init_pid)
     except OSError:
-        seen = False
-    if not seen:
         remove_door(folder)
         return None
     return Bundle(f"{inside}/{folder.name}", b"", placed=True)
-
-
-def _seen_inside(binary: Path, inside: str, init_pid: int) -> bool:
-    """Whether the container's filesystem shows our very file at ``inside``."""
-    if init_pid <= 0:
-        return False
-    try:
-        ours = binary.stat()
-        theirs = os.stat(f"/proc/{init_pid}/root{inside}", follow_symlinks=False)
-    except OSError:
-        return False
-    return (ours.st_dev, ours.st_ino) == (theirs.st_dev, theirs.st_ino)
 
 
 @runtime_checkable
@@ -140,12 +131,12 @@ class Staged(Protocol):
 
 class StageMixin:
     """Mixed into ``DockerContainer``, which supplies spec (``stage_host``, ``stage_at``),
-    _run and _inspected. The door also proves the container's root for reading its files
+    _run and _init_pid. The door also proves the container's root for reading its files
     on this host (``sandbox.rootfs``)."""
 
     spec: Any
     _run: Callable[..., asyncio.Future]
-    _inspected: Callable[[], asyncio.Future[dict]]
+    _init_pid: Callable[[], Coroutine[Any, Any, int]]
 
     @property
     def door(self) -> str | None:
@@ -157,8 +148,7 @@ class StageMixin:
         daemon does not share our filesystem (the caller uploads instead)."""
         if not self.spec.stage_host:
             return None
-        inspected = await self._inspected()
-        pid = int((inspected.get("State") or {}).get("Pid") or 0)
+        pid = await self._init_pid()
         return await self._run(fill, Path(self.spec.stage_host), self.spec.stage_at, tests_dir, helper, pid)
 
     async def _local_reader(self) -> Callable[[str], Iterator[bytes] | None] | None:
@@ -167,10 +157,9 @@ class StageMixin:
         if not self.spec.stage_host:
             return None
         try:
-            inspected = await self._inspected()
+            pid = await self._init_pid()
         except InfraError:
             return None
-        pid = int((inspected.get("State") or {}).get("Pid") or 0)
         host, inside = Path(self.spec.stage_host), self.spec.stage_at
 
         def read(path: str) -> Iterator[bytes] | None:
