@@ -43,13 +43,15 @@ INTERNAL_KIND = "internal"
 yet): never retried, and a climb stops at once on it."""
 DISK_FULL_KIND = "disk_full"
 """The kind of an infra error from a full disk (or quota) on this host: never retried."""
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+"""No space left on the device, or the user's quota is used up: freeing space is the cure."""
 
 
 def unexpected(exc: Exception) -> InfraError:
     """An exception nothing mapped, as the infra error it is: a full disk on this host (trial
     folders are written here), else a bug of ours or a Docker error not mapped yet, with its
     traceback (whoever reads the result must be able to fix it). Neither is retried."""
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
         return InfraError(f"the host's disk is full: {exc}", DISK_FULL_KIND, retryable=False)
     trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-3)).strip()
     return InfraError(trace, INTERNAL_KIND, retryable=False)

@@ -3,15 +3,12 @@ every other failure (a climb that hits one stops where it is, resumable, and say
 
 from __future__ import annotations
 
-import errno
 import shutil
 from pathlib import Path
 from typing import Any, Protocol
 
 from meta.climb.errors import DiskFullError
-
-DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
-"""No space left on the device, or the user's quota is used up: freeing space is the cure."""
+from sandbox.environment import DISK_FULL_ERRNOS
 
 
 def free_bytes(path: Path) -> int:
