@@ -27,7 +27,7 @@ from sandbox.archive_files import ArchiveFiles
 from sandbox.docker_audit import AuditMixin
 from sandbox.docker_host import (EXECS_PER_TRIAL, LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, LABEL_TASK,
                                  LABEL_TRIAL, connect, docker_errors, owner_alive, owner_token, sweep)
-from sandbox.environment import ExecResult, InfraError
+from sandbox.environment import KILL_AFTER_SEC, ExecResult, InfraError, bash_argv
 from sandbox.stage import StageMixin, remove_door
 
 __all__ = ["LABEL_MANAGED", "LABEL_OWNER", "LABEL_RUN", "LABEL_TASK", "LABEL_TRIAL", "ContainerSpec", "DockerContainer",
@@ -38,8 +38,6 @@ OUTPUT_LIMIT_BYTES = 8 * 1024 * 1024
 """Per stream; beyond this, exec output is dropped (and flagged) so a runaway command cannot exhaust memory."""
 HOST_GRACE_SEC = 15.0
 """Extra time the host waits beyond the in-container timeout before giving up on an exec."""
-KILL_AFTER_SEC = 5
-"""``timeout -k``: SIGKILL this long after SIGTERM if the command ignores it."""
 
 
 @dataclass(frozen=True)
@@ -136,9 +134,7 @@ class DockerContainer(ArchiveFiles, AuditMixin, StageMixin):
     # ----- commands ----------------------------------------------------------------------------
     async def exec(self, cmd: str, *, timeout: float | None = None, user: str | int | None = None,
                    env: dict[str, str] | None = None, cwd: str | None = None) -> ExecResult:
-        argv = ["bash", "-c", cmd]
-        if timeout is not None:
-            argv = ["timeout", "-k", f"{KILL_AFTER_SEC}s", f"{max(timeout, 0.01):.2f}s", *argv]
+        argv = bash_argv(cmd, timeout)
         # The slot is held until the Docker call really ends (not when its caller gives up),
         # so a trial never has more than its share of threads busy.
         await self._exec_slots.acquire()

@@ -57,6 +57,20 @@ def unexpected(exc: Exception) -> InfraError:
     return InfraError(trace, INTERNAL_KIND, retryable=False)
 
 
+KILL_AFTER_SEC = 5
+"""``timeout -k``: SIGKILL this long after SIGTERM if a command ignores it (agents' commands
+and the verifier's test.sh alike)."""
+
+
+def bash_argv(cmd: str, timeout: float | None) -> list[str]:
+    """``bash -c cmd`` as ``Environment.exec`` runs it: under the sandbox's own ``timeout``
+    when one is given."""
+    argv = ["bash", "-c", cmd]
+    if timeout is None:
+        return argv
+    return ["timeout", "-k", f"{KILL_AFTER_SEC}s", f"{max(timeout, 0.01):.2f}s", *argv]
+
+
 @dataclass(frozen=True)
 class ExecResult:
     """The outcome of one command. A non-zero exit is data, not an exception."""

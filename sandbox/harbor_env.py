@@ -43,9 +43,8 @@ from typing import Any, TypeVar
 
 from sandbox.archive_files import ArchiveFiles
 from sandbox.docker_host import EXECS_PER_TRIAL
-from sandbox.environment import ExecResult, InfraError
+from sandbox.environment import KILL_AFTER_SEC, ExecResult, InfraError, bash_argv
 
-KILL_AFTER_SEC = 5
 HOST_GRACE_SEC = 30.0
 """Extra time the host waits beyond the in-sandbox timeout (a cloud provider's round trip)."""
 OUTPUT_LIMIT_CHARS = 8 * 1024 * 1024
@@ -116,9 +115,7 @@ class HarborEnvironment(ArchiveFiles):
                    env: dict[str, str] | None = None, cwd: str | None = None) -> ExecResult:
         token = secrets.token_hex(8)
         start, end = f"@@climb-out-{token}@@", f"@@climb-err-{token}@@"
-        argv = ["bash", "-c", cmd]
-        if timeout is not None:
-            argv = ["timeout", "-k", f"{KILL_AFTER_SEC}s", f"{max(timeout, 0.01):.2f}s", *argv]
+        argv = bash_argv(cmd, timeout)
         # The braces put the shell's own "Killed" report about the command into its stderr too.
         framed = (f"f=$(mktemp 2>/dev/null) || f=/dev/null; printf %s {start}; {{ {shlex.join(argv)}; }} 2>\"$f\"; "
                   f"rc=$?; printf %s {end}; [ \"$f\" = /dev/null ] || {{ base64 -w0 \"$f\"; rm -f \"$f\"; }}; "

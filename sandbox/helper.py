@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sandbox.archive import add_path
-from sandbox.environment import InfraError
+from sandbox.environment import KILL_AFTER_SEC, InfraError
 
 HELPER_CANDIDATES = (Path("/bin/busybox"), Path("/usr/bin/busybox"))
 INSTALL_HINT = "install Debian's busybox-static (scripts/setup.sh does): apt-get install busybox-static"
-KILL_AFTER_SEC = 5
 NOT_CLEARED = 198
 """Exit code of the helper when /tests or /logs/verifier could not be emptied."""
 NOT_PLACED = 197

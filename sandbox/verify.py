@@ -13,9 +13,8 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from sandbox.environment import Environment, ExecResult, InfraError
-from sandbox.helper import (EXIT_MARK, KILL_AFTER_SEC, NOT_CLEARED, NOT_PLACED, Bundle, bundle, helper_bytes,
-                            verifier_command)
+from sandbox.environment import KILL_AFTER_SEC, Environment, ExecResult, InfraError
+from sandbox.helper import EXIT_MARK, NOT_CLEARED, NOT_PLACED, Bundle, bundle, helper_bytes, verifier_command
 from sandbox.images import ImageInfo
 from sandbox.task import Task
 from sandbox.task_config import Healthcheck
